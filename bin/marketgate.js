@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The `marketgate` bin: registers the TypeScript loader, then hands over to the CLI.
+import { register } from 'tsx/esm/api'
+register()
+const { main } = await import('../src/cli.ts')
+await main(process.argv.slice(2))
