@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process */
 // The `marketgate` bin: registers the TypeScript loader, then hands over to the CLI.
 import { register } from 'tsx/esm/api'
 register()

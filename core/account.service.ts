@@ -1,0 +1,97 @@
+import type { Account, AccountKey, Marketplace } from './account.js'
+import type { Command } from './account.commands.js'
+import { transition, type MachineState } from './account.machine.js'
+import type { StoredEvent } from './events.js'
+import { MarketgateError } from './errors.js'
+import type { LifecycleStore, LifecycleTx } from './ports.js'
+
+export type Target = { key: AccountKey } | { accountId: string }
+
+export interface ExecuteOptions {
+  /** Create the account when it does not exist (else a command on nobody is NOT_FOUND). */
+  createIfAbsent?: boolean
+  /** The marketplace's id of the message carrying this command: a repeat changes nothing. */
+  messageId?: string
+  messagePayload?: unknown
+  /** Facts of a new account that the command does not carry. */
+  draft?: { customerAccountId?: string | null }
+  /**
+   * More writes that belong to the same change (credentials of a new account, say), run in
+   * the same transaction after the account is written.
+   */
+  within?: (tx: LifecycleTx, result: LifecycleResult) => Promise<void>
+}
+
+export interface LifecycleResult {
+  /** `changed`: written; `unchanged`: a repeat or a stale message; `duplicate`: message seen before. */
+  outcome: 'changed' | 'unchanged' | 'duplicate'
+  reason?: 'repeat' | 'stale'
+  /** True when this command created the account. */
+  created: boolean
+  account: Account | undefined
+  events: StoredEvent[]
+}
+
+export interface Lifecycle {
+  /**
+   * Applies one command to one account in one transaction: locks the account (or creates it),
+   * asks the machine what happens, writes account, events and outbox rows together.
+   * A refused command throws its MarketgateError (with `details.account` when one exists)
+   * and writes nothing.
+   */
+  execute(target: Target, command: Command, options?: ExecuteOptions): Promise<LifecycleResult>
+}
+
+export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
+  const { store } = deps
+
+  async function lock (tx: LifecycleTx, target: Target): Promise<Account | undefined> {
+    return 'key' in target ? tx.lockAccountByKey(target.key) : tx.lockAccountById(target.accountId)
+  }
+
+  async function run (tx: LifecycleTx, target: Target, command: Command, options: ExecuteOptions): Promise<LifecycleResult> {
+    if (options.messageId !== undefined) {
+      const marketplace: Marketplace | undefined = 'key' in target ? target.key.marketplace : undefined
+      const first = await tx.recordInboundMessage(marketplace ?? 'aws', options.messageId, options.messagePayload ?? null)
+      if (!first) return { outcome: 'duplicate', created: false, account: await lock(tx, target), events: [] }
+    }
+
+    // Two rounds at most: if a concurrent writer creates the account between our lock and our
+    // insert, the insert yields and the second round sees (and waits for) that account.
+    for (let round = 0; round < 2; round++) {
+      const current = await lock(tx, target)
+      if (current === undefined && (!options.createIfAbsent || !('key' in target))) {
+        throw new MarketgateError('NOT_FOUND', 'account not found')
+      }
+      const step = transition(current, command)
+      if (step.kind === 'refused') {
+        throw new MarketgateError(step.error.code, step.error.message, { details: { account: current } })
+      }
+      if (step.kind === 'unchanged') return { outcome: 'unchanged', reason: step.reason, created: false, account: current, events: [] }
+
+      let account: Account | undefined
+      if (current === undefined && 'key' in target) {
+        account = await tx.insertAccount({ ...target.key, ...withDraft(step.next, options) })
+        if (account === undefined) continue
+      } else {
+        account = await tx.updateAccount(current!.id, step.next)
+      }
+      const events = await tx.appendEvents(account.id, step.events)
+      const result: LifecycleResult = { outcome: 'changed', created: current === undefined, account, events }
+      if (options.within) await options.within(tx, result)
+      return result
+    }
+    throw new MarketgateError('CONFLICT', 'the account changed concurrently; try again')
+  }
+
+  return {
+    async execute (target, command, options = {}) {
+      return store.transaction((tx) => run(tx, target, command, options))
+    }
+  }
+}
+
+function withDraft (state: MachineState, options: ExecuteOptions): MachineState {
+  const customerAccountId = state.customerAccountId ?? options.draft?.customerAccountId ?? null
+  return { ...state, customerAccountId }
+}

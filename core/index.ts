@@ -1,0 +1,7 @@
+export * from './account.js'
+export * from './account.commands.js'
+export * from './account.machine.js'
+export * from './account.service.js'
+export * from './errors.js'
+export * from './events.js'
+export * from './ports.js'

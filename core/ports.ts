@@ -1,0 +1,69 @@
+import type { Account, AccountDraft, AccountKey, AccountStatus, Marketplace } from './account.js'
+import type { MachineState } from './account.machine.js'
+import type { LifecycleEvent, StoredEvent } from './events.js'
+
+/** Time, injected everywhere so tests never sleep. */
+export interface Clock {
+  now(): Date
+}
+
+/** Randomness, injected so tests can be deterministic. */
+export interface Random {
+  /** A new RFC 4122 UUID. */
+  uuid(): string
+  /** `n` cryptographically strong random bytes. */
+  bytes(n: number): Uint8Array
+}
+
+/**
+ * The writes of one lifecycle change, all inside one database transaction.
+ * Implementations must hold a row lock on every account they return from `lock…`
+ * until the transaction ends, so that two writers of one account take turns.
+ */
+export interface LifecycleTx {
+  /** Locks and returns the account with this key, or undefined. */
+  lockAccountByKey(key: AccountKey): Promise<Account | undefined>
+  /** Locks and returns the account with this id, or undefined. */
+  lockAccountById(id: string): Promise<Account | undefined>
+  /**
+   * Inserts a new account. Returns undefined, without failing the transaction, when another
+   * writer inserted the same key first; the caller then locks that one and tries again.
+   */
+  insertAccount(draft: AccountDraft & MachineState): Promise<Account | undefined>
+  /** Writes the new state of a locked account and bumps its version. */
+  updateAccount(id: string, state: MachineState): Promise<Account>
+  /**
+   * Appends events to the log and, in the same transaction, one outbox row per enabled
+   * webhook endpoint whose filter matches each event.
+   */
+  appendEvents(accountId: string | null, events: LifecycleEvent[]): Promise<StoredEvent[]>
+  /**
+   * Records a marketplace message id. False when it was recorded before: the message is a
+   * duplicate and must change nothing. Concurrent duplicates: exactly one gets true.
+   */
+  recordInboundMessage(marketplace: Marketplace, messageId: string, payload: unknown): Promise<boolean>
+}
+
+export interface LifecycleStore {
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: LifecycleTx) => Promise<T>): Promise<T>
+}
+
+export interface AccountFilter {
+  marketplace?: Marketplace
+  status?: AccountStatus
+  externalId?: string
+}
+
+export interface Page<T> {
+  data: T[]
+  nextCursor: string | null
+}
+
+/** Read side of accounts, for the /v1 API and providers' lookups. */
+export interface AccountReader {
+  getAccount(id: string): Promise<Account | undefined>
+  findAccount(key: AccountKey): Promise<Account | undefined>
+  listAccounts(filter: AccountFilter, page: { limit: number, after?: string }): Promise<Page<Account>>
+  listEvents(accountId: string, page: { limit: number, after?: string }): Promise<Page<StoredEvent>>
+}

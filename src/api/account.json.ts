@@ -1,0 +1,43 @@
+import { Type } from '@sinclair/typebox'
+import type { Account, StoredEvent } from '../../core/index.js'
+
+/** The public JSON of an account: snake_case, as in the webhook bodies. */
+export const AccountJson = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  marketplace: Type.String(),
+  external_id: Type.String(),
+  customer_account_id: Type.Union([Type.String(), Type.Null()]),
+  plan: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  entitlements: Type.Array(Type.Unknown()),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' })
+}, { $id: 'Account' })
+
+export const EventJson = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  account_id: Type.Union([Type.String(), Type.Null()]),
+  type: Type.String(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  occurred_at: Type.String({ format: 'date-time' })
+}, { $id: 'AccountEvent' })
+
+export function accountToJson (a: Account) {
+  return {
+    id: a.id,
+    marketplace: a.marketplace,
+    external_id: a.externalId,
+    customer_account_id: a.customerAccountId,
+    plan: a.plan,
+    status: a.status,
+    metadata: a.metadata,
+    entitlements: a.entitlements,
+    created_at: a.createdAt.toISOString(),
+    updated_at: a.updatedAt.toISOString()
+  }
+}
+
+export function eventToJson (e: StoredEvent) {
+  return { id: e.id, account_id: e.accountId, type: e.type, data: e.data, occurred_at: e.occurredAt.toISOString() }
+}

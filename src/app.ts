@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { accountsRoutes } from './api/accounts.routes.js'
+import { requireAdminToken } from './api/admin-auth.js'
+import { AccountJson, EventJson } from './api/account.json.js'
+import { ErrorJson } from './api/pagination.js'
+import { installErrorHandling } from './http/error-handler.js'
+import { installRequestMetrics } from './http/metrics.js'
+import type { Services } from './services.js'
+import { ping } from './storage/database.js'
+import { registerProviders } from './providers.js'
+
+/**
+ * Builds the whole HTTP app from its services without listening: the server entry point
+ * listens, tests use `inject` or listen on port 0. Every route has a schema, which both
+ * validates input and feeds /openapi.json.
+ */
+export async function buildApp (services: Services): Promise<FastifyInstance> {
+  const { config } = services
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    // Unknown query or body fields are errors where a schema says so, never silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    trustProxy: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Marketgate', version: '0.1.0', description: 'Marketplace gateway: marketplace endpoints, the /v1 vendor API and operations.' },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, herokuBasic: { type: 'http', scheme: 'basic' } } }
+    }
+  })
+  app.addSchema(AccountJson)
+  app.addSchema(EventJson)
+  app.addSchema(ErrorJson)
+  installErrorHandling(app)
+  installRequestMetrics(app, services.metrics)
+
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }))
+  app.get('/readyz', {
+    schema: { tags: ['operations'], summary: 'The database answers', response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } }
+  }, async (_request, reply) => {
+    if (await ping(services.db)) return { status: 'ready' }
+    return reply.status(503).send({ status: 'database unreachable' })
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(async (v1) => {
+    requireAdminToken(v1, config.adminToken)
+    await v1.register(accountsRoutes, { services })
+  }, { prefix: '/v1' })
+
+  await registerProviders(app, services)
+  return app
+}

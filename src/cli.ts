@@ -1,0 +1,64 @@
+import { loadConfig, ConfigError } from './config.js'
+import { createLogger } from './logger.js'
+import { startGateway } from './server.js'
+import { openDatabase } from './storage/database.js'
+import { migrateToLatest } from './storage/migrate.js'
+
+const usage = `usage: marketgate [command]
+
+commands:
+  start              apply pending migrations and serve (default)
+  migrate            apply pending migrations and exit
+  help               this text`
+
+/** The `marketgate` command line. Returns when the command is done (start: on a signal). */
+export async function main (argv: string[]): Promise<void> {
+  const [command = 'start'] = argv
+  let config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`marketgate: configuration error: ${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
+  const logger = createLogger(config.logLevel)
+
+  switch (command) {
+    case 'start': {
+      const gateway = await startGateway(config, logger).catch((err: unknown) => {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`marketgate: configuration error: ${err.message}\n`)
+          process.exit(78)
+        }
+        logger.fatal({ err }, 'failed to start')
+        process.exit(1)
+      })
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          gateway.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
+        })
+      }
+      return
+    }
+    case 'migrate': {
+      const database = await openDatabase(config.database)
+      try {
+        const results = await migrateToLatest(database.db)
+        process.stdout.write(results.length === 0 ? 'migrations: nothing to apply\n' : results.map((r) => `${r.status}: ${r.migrationName}\n`).join(''))
+      } finally {
+        await database.close()
+      }
+      return
+    }
+    case 'help':
+    case '--help':
+      process.stdout.write(`${usage}\n`)
+      return
+    default:
+      process.stderr.write(`marketgate: unknown command "${command}"\n${usage}\n`)
+      process.exit(64)
+  }
+}

@@ -1,0 +1,186 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/**
+ * Every environment variable the gateway reads, in one schema. `loadConfig` is the only
+ * reader of process.env; everything else receives the frozen Config it returns.
+ */
+const Env = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres(ql)?://.+|pglite://memory)$' })),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  MARKETGATE_DATA_DIR: Type.String({ minLength: 1, default: './.marketgate' }),
+  MARKETGATE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
+  MARKETGATE_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  MARKETGATE_SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  MARKETGATE_LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  MARKETGATE_SERVICE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  MARKETGATE_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  MARKETGATE_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1048576 }),
+  MARKETGATE_WORKERS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+
+  HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
+  HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  HEROKU_SSO_SALT: Type.Optional(Type.String({ minLength: 8 })),
+  HEROKU_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  HEROKU_API_URL: Type.String({ pattern: '^https?://', default: 'https://api.heroku.com' }),
+  HEROKU_ID_URL: Type.String({ pattern: '^https?://', default: 'https://id.heroku.com' }),
+  HEROKU_CONFIG_VARS_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' })),
+  HEROKU_PLANS: Type.Optional(Type.String()),
+  HEROKU_REGIONS: Type.Optional(Type.String()),
+  HEROKU_PROVISIONING: Type.Union([Type.Literal('sync'), Type.Literal('async')], { default: 'sync' }),
+  HEROKU_ASYNC_PLANS: Type.Optional(Type.String()),
+
+  AWS_MARKETPLACE_PRODUCT_CODE: Type.Optional(Type.String({ minLength: 1 })),
+  AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  AWS_SQS_QUEUE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AWS_SNS_TOPIC_ARNS: Type.Optional(Type.String()),
+  AWS_EVENTS_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  AWS_PLAN_DIMENSIONS: Type.Optional(Type.String()),
+  AWS_METERING_DIMENSIONS: Type.Optional(Type.String())
+})
+type Env = Static<typeof Env>
+
+/** Variables whose values never appear in messages or logs. */
+export const secretVariables = new Set([
+  'DATABASE_URL', 'MARKETGATE_ADMIN_TOKEN', 'MARKETGATE_SECRET_KEY', 'HEROKU_ADDON_PASSWORD',
+  'HEROKU_SSO_SALT', 'HEROKU_OAUTH_CLIENT_SECRET', 'AWS_EVENTS_SECRET'
+])
+
+export interface Config {
+  port: number
+  host: string
+  database: { url: string | undefined, dataDir: string, poolSize: number }
+  publicUrl: string
+  adminToken: string | undefined
+  secretKey: string | undefined
+  loginUrl: string | undefined
+  serviceUrl: string
+  logLevel: string
+  bodyLimit: number
+  workers: boolean
+  heroku: {
+    addonId: string
+    password: string
+    ssoSalt: string | undefined
+    oauthClientSecret: string | undefined
+    apiUrl: string
+    idUrl: string
+    configVarsPrefix: string
+    plans: string[] | undefined
+    regions: string[] | undefined
+    provisioning: 'sync' | 'async'
+    asyncPlans: string[]
+  } | undefined
+  aws: {
+    productCode: string
+    region: string
+    sqsQueueUrl: string | undefined
+    snsTopicArns: string[]
+    eventsSecret: string | undefined
+    /** dimension → plan name; a dimension not listed names its own plan. */
+    planDimensions: Record<string, string>
+    meteringDimensions: string[] | undefined
+  } | undefined
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const list = (v: string | undefined): string[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== '')
+
+function pairs (variable: string, v: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const item of list(v) ?? []) {
+    const [k, val] = item.split('=').map((s) => s.trim())
+    if (!k || !val) throw new ConfigError(variable, `expected dimension=plan pairs separated by commas, got "${item}"`)
+    out[k] = val
+  }
+  return out
+}
+
+/**
+ * Parses the environment into a frozen Config, or throws one ConfigError naming the first
+ * bad variable. Messages describe the rule broken, never the value, so secrets stay out.
+ */
+export function loadConfig (env: Record<string, string | undefined>): Readonly<Config> {
+  const raw: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(env)) if (k in Env.properties && v !== undefined && v !== '') raw[k] = v
+  const converted = Value.Convert(Env, Value.Default(Env, raw))
+  const firstError = Value.Errors(Env, converted).First()
+  if (firstError) {
+    const variable = firstError.path.replace(/^\//, '').split('/')[0] || 'environment'
+    throw new ConfigError(variable, describe(firstError.message, variable))
+  }
+  const e = converted as Env
+
+  const publicUrl = (e.MARKETGATE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
+  const usesPostgres = e.DATABASE_URL !== undefined && e.DATABASE_URL.startsWith('postgres')
+  if (usesPostgres && e.MARKETGATE_SECRET_KEY === undefined) {
+    throw new ConfigError('MARKETGATE_SECRET_KEY', 'required with DATABASE_URL=postgres://… (32 or more characters, e.g. `openssl rand -base64 32`)')
+  }
+
+  let heroku: Config['heroku']
+  if (e.HEROKU_ADDON_ID !== undefined || e.HEROKU_ADDON_PASSWORD !== undefined) {
+    if (e.HEROKU_ADDON_ID === undefined) throw new ConfigError('HEROKU_ADDON_ID', 'required when HEROKU_ADDON_PASSWORD is set')
+    if (e.HEROKU_ADDON_PASSWORD === undefined) throw new ConfigError('HEROKU_ADDON_PASSWORD', 'required when HEROKU_ADDON_ID is set')
+    heroku = {
+      addonId: e.HEROKU_ADDON_ID,
+      password: e.HEROKU_ADDON_PASSWORD,
+      ssoSalt: e.HEROKU_SSO_SALT,
+      oauthClientSecret: e.HEROKU_OAUTH_CLIENT_SECRET,
+      apiUrl: e.HEROKU_API_URL.replace(/\/+$/, ''),
+      idUrl: e.HEROKU_ID_URL.replace(/\/+$/, ''),
+      configVarsPrefix: e.HEROKU_CONFIG_VARS_PREFIX ?? e.HEROKU_ADDON_ID.toUpperCase().replace(/-/g, '_'),
+      plans: list(e.HEROKU_PLANS),
+      regions: list(e.HEROKU_REGIONS),
+      provisioning: e.HEROKU_PROVISIONING,
+      asyncPlans: list(e.HEROKU_ASYNC_PLANS) ?? []
+    }
+  }
+
+  let aws: Config['aws']
+  if (e.AWS_MARKETPLACE_PRODUCT_CODE !== undefined) {
+    const code = e.AWS_MARKETPLACE_PRODUCT_CODE
+    aws = {
+      productCode: code,
+      region: e.AWS_REGION,
+      sqsQueueUrl: e.AWS_SQS_QUEUE_URL,
+      // The two SaaS topics AWS creates per product live in us-east-1, account 287250355862.
+      snsTopicArns: list(e.AWS_SNS_TOPIC_ARNS) ?? [
+        `arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-${code}`,
+        `arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-${code}`
+      ],
+      eventsSecret: e.AWS_EVENTS_SECRET,
+      planDimensions: pairs('AWS_PLAN_DIMENSIONS', e.AWS_PLAN_DIMENSIONS),
+      meteringDimensions: list(e.AWS_METERING_DIMENSIONS)
+    }
+  }
+
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    database: { url: e.DATABASE_URL, dataDir: e.MARKETGATE_DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
+    publicUrl,
+    adminToken: e.MARKETGATE_ADMIN_TOKEN,
+    secretKey: e.MARKETGATE_SECRET_KEY,
+    loginUrl: e.MARKETGATE_LOGIN_URL,
+    serviceUrl: (e.MARKETGATE_SERVICE_URL ?? publicUrl).replace(/\/+$/, ''),
+    logLevel: e.MARKETGATE_LOG_LEVEL,
+    bodyLimit: e.MARKETGATE_BODY_LIMIT,
+    workers: e.MARKETGATE_WORKERS === 'on',
+    heroku,
+    aws
+  })
+}
+
+function describe (message: string, variable: string): string {
+  if (secretVariables.has(variable)) return message.replace(/".*"/, 'value')
+  return message
+}

@@ -1,0 +1,86 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { Kysely } from 'kysely'
+import { createLifecycle, type AccountReader, type Clock, type Lifecycle, type LifecycleStore, type Random } from '../core/index.js'
+import type { Config } from './config.js'
+import { ConfigError } from './config.js'
+import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
+import { createMetricsRegistry } from './http/metrics.js'
+import { createRandom, systemClock } from './random.js'
+import { createAccountStore } from './storage/account.store.js'
+import { openDatabase, type DatabaseHandle } from './storage/database.js'
+import { migrateToLatest } from './storage/migrate.js'
+import type { Database } from './storage/tables.js'
+
+/** Everything the app and the workers share; built once per process (or per test). */
+export interface Services {
+  config: Readonly<Config>
+  logger: Logger
+  clock: Clock
+  random: Random
+  database: DatabaseHandle
+  db: Kysely<Database>
+  secrets: SecretBox
+  accounts: LifecycleStore & AccountReader
+  lifecycle: Lifecycle
+  metrics: Registry
+  close(): Promise<void>
+}
+
+export interface ServiceOptions {
+  config: Readonly<Config>
+  logger: Logger
+  clock?: Clock
+  random?: Random
+  /** An already open database (tests); otherwise opened from config. */
+  database?: DatabaseHandle
+  /** Apply pending migrations first (default true). */
+  migrate?: boolean
+}
+
+export async function createServices (options: ServiceOptions): Promise<Services> {
+  const { config, logger } = options
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? createRandom(clock)
+  const database = options.database ?? await openDatabase(config.database)
+  if (options.migrate ?? true) {
+    const results = await migrateToLatest(database.db)
+    for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
+  }
+  const secrets = createSecretBox(resolveSecretKey(config))
+  const accounts = createAccountStore({ db: database.db, clock, random })
+  return {
+    config,
+    logger,
+    clock,
+    random,
+    database,
+    db: database.db,
+    secrets,
+    accounts,
+    lifecycle: createLifecycle({ store: accounts }),
+    metrics: createMetricsRegistry(),
+    close: () => database.close()
+  }
+}
+
+/**
+ * MARKETGATE_SECRET_KEY when set. The embedded default keeps a generated key beside its data
+ * (mode 0600) so secrets sealed before a restart open after it; a throw-away in-memory
+ * database gets a throw-away key.
+ */
+export function resolveSecretKey (config: Readonly<Config>): string {
+  if (config.secretKey !== undefined) return config.secretKey
+  const url = config.database.url
+  if (url === 'pglite://memory') return randomBytes(32).toString('base64')
+  if (url !== undefined) throw new ConfigError('MARKETGATE_SECRET_KEY', 'required with DATABASE_URL=postgres://…')
+  const file = `${config.database.dataDir}/secret.key`
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(config.database.dataDir, { recursive: true })
+  const key = randomBytes(32).toString('base64')
+  writeFileSync(file, `${key}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return key
+}

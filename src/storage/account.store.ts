@@ -1,0 +1,148 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type {
+  Account, AccountKey, AccountReader, AccountStatus, Clock, Entitlement, LifecycleEvent, LifecycleStore,
+  LifecycleTx, Marketplace, Random, StoredEvent
+} from '../../core/index.js'
+import type { AccountEventRow, AccountRow, Database } from './tables.js'
+import { pageOf } from './cursor.js'
+
+export const outboxChannel = 'marketgate_outbox'
+
+export function rowToAccount (row: AccountRow): Account {
+  return {
+    id: row.id,
+    marketplace: row.marketplace as Marketplace,
+    externalId: row.external_id,
+    customerAccountId: row.customer_account_id,
+    plan: row.plan,
+    status: row.status as AccountStatus,
+    metadata: row.metadata,
+    entitlements: row.entitlements as Entitlement[],
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    version: row.version
+  }
+}
+
+export function rowToEvent (row: AccountEventRow): StoredEvent {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    type: row.type as StoredEvent['type'],
+    data: row.data,
+    occurredAt: new Date(row.occurred_at)
+  }
+}
+
+export async function lockAccountByKey (trx: Transaction<Database>, key: AccountKey): Promise<Account | undefined> {
+  const row = await trx.selectFrom('accounts').selectAll()
+    .where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId)
+    .forUpdate().executeTakeFirst()
+  return row && rowToAccount(row)
+}
+
+export async function lockAccountById (trx: Transaction<Database>, id: string): Promise<Account | undefined> {
+  const row = await trx.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+  return row && rowToAccount(row)
+}
+
+/**
+ * Appends events and fans each out to the outbox: one delivery per enabled endpoint whose
+ * filter (null = every event) names its type. Runs inside the caller's transaction.
+ */
+export async function appendEvents (
+  trx: Transaction<Database>, deps: { clock: Clock, random: Random }, accountId: string | null, events: LifecycleEvent[]
+): Promise<StoredEvent[]> {
+  if (events.length === 0) return []
+  const now = deps.clock.now()
+  const rows = events.map((e) => ({ id: deps.random.uuid(), account_id: accountId, type: e.type, data: JSON.stringify(e.data), occurred_at: now }))
+  await trx.insertInto('account_events').values(rows).execute()
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', true).execute()
+  const deliveries = rows.flatMap((event) => endpoints
+    .filter((ep) => ep.events === null || ep.events.includes(event.type))
+    .map((ep) => ({ id: deps.random.uuid(), event_id: event.id, endpoint_id: ep.id, next_attempt_at: now, created_at: now, updated_at: now })))
+  if (deliveries.length > 0) {
+    await trx.insertInto('webhook_deliveries').values(deliveries).execute()
+    // A latency hint for workers listening on Postgres; polling remains the truth.
+    await sql`select pg_notify(${outboxChannel}, '')`.execute(trx)
+  }
+  return rows.map((r) => ({ id: r.id, accountId, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>, occurredAt: now }))
+}
+
+/** The lifecycle store over Kysely: each `transaction` is one database transaction. */
+export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }): LifecycleStore & AccountReader {
+  const { db, clock, random } = deps
+
+  function txPort (trx: Transaction<Database>): LifecycleTx {
+    return {
+      lockAccountByKey: (key) => lockAccountByKey(trx, key),
+      lockAccountById: (id) => lockAccountById(trx, id),
+      async insertAccount (draft) {
+        const now = clock.now()
+        const row = await trx.insertInto('accounts').values({
+          id: random.uuid(),
+          marketplace: draft.marketplace,
+          external_id: draft.externalId,
+          customer_account_id: draft.customerAccountId ?? null,
+          plan: draft.plan ?? null,
+          status: draft.status,
+          metadata: JSON.stringify(draft.metadata ?? {}),
+          entitlements: JSON.stringify(draft.entitlements ?? []),
+          created_at: now,
+          updated_at: now
+        }).onConflict((oc) => oc.columns(['marketplace', 'external_id']).doNothing())
+          .returningAll().executeTakeFirst()
+        return row && rowToAccount(row)
+      },
+      async updateAccount (id, state) {
+        const row = await trx.updateTable('accounts').set({
+          status: state.status,
+          plan: state.plan,
+          customer_account_id: state.customerAccountId,
+          metadata: JSON.stringify(state.metadata),
+          entitlements: JSON.stringify(state.entitlements),
+          updated_at: clock.now(),
+          version: sql<number>`version + 1`
+        }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+        return rowToAccount(row)
+      },
+      appendEvents: (accountId, events) => appendEvents(trx, { clock, random }, accountId, events),
+      async recordInboundMessage (marketplace, messageId, payload) {
+        const row = await trx.insertInto('inbound_messages')
+          .values({ marketplace, message_id: messageId, payload: JSON.stringify(payload ?? null), received_at: clock.now() })
+          .onConflict((oc) => oc.columns(['marketplace', 'message_id']).doNothing())
+          .returning('message_id').executeTakeFirst()
+        return row !== undefined
+      }
+    }
+  }
+
+  return {
+    transaction: (fn) => db.transaction().execute((trx) => fn(txPort(trx))),
+
+    async getAccount (id) {
+      const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && rowToAccount(row)
+    },
+    async findAccount (key) {
+      const row = await db.selectFrom('accounts').selectAll()
+        .where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId).executeTakeFirst()
+      return row && rowToAccount(row)
+    },
+    async listAccounts (filter, page) {
+      let q = db.selectFrom('accounts').selectAll()
+      if (filter.marketplace) q = q.where('marketplace', '=', filter.marketplace)
+      if (filter.status) q = q.where('status', '=', filter.status)
+      if (filter.externalId) q = q.where('external_id', '=', filter.externalId)
+      if (page.after) q = q.where('id', '>', page.after)
+      const rows = await q.orderBy('id').limit(page.limit + 1).execute()
+      return pageOf(rows.map(rowToAccount), page.limit)
+    },
+    async listEvents (accountId, page) {
+      let q = db.selectFrom('account_events').selectAll().where('account_id', '=', accountId)
+      if (page.after) q = q.where('id', '>', page.after)
+      const rows = await q.orderBy('id').limit(page.limit + 1).execute()
+      return pageOf(rows.map(rowToEvent), page.limit)
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { FileMigrationProvider, Migrator, type Kysely, type MigrationResult } from 'kysely'
+import type { Database } from './tables.js'
+
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))
+
+/**
+ * Applies every pending migration. Safe when several instances start at once: Kysely's
+ * Postgres adapter takes an advisory lock for the run, and PGlite has a single connection.
+ */
+export async function migrateToLatest (db: Kysely<Database>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder })
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, { cause: error })
+  }
+  return results ?? []
+}

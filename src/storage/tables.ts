@@ -1,0 +1,71 @@
+// Table types, one interface per table, and the one Database interface Kysely is typed with.
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type Json<T> = ColumnType<T, string, string>
+
+export interface AccountTable {
+  id: string
+  marketplace: string
+  external_id: string
+  customer_account_id: string | null
+  plan: string | null
+  status: string
+  metadata: Json<Record<string, unknown>>
+  entitlements: Json<unknown[]>
+  created_at: Timestamp
+  updated_at: Timestamp
+  version: ColumnType<number, number | undefined, number>
+}
+
+export interface AccountEventTable {
+  id: string
+  account_id: string | null
+  type: string
+  data: Json<Record<string, unknown>>
+  occurred_at: Timestamp
+}
+
+export interface WebhookEndpointTable {
+  id: string
+  url: string
+  description: string | null
+  events: string[] | null
+  enabled: ColumnType<boolean, boolean | undefined, boolean>
+  secret_encrypted: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookDeliveryTable {
+  id: string
+  event_id: string
+  endpoint_id: string
+  status: ColumnType<string, string | undefined, string>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  lease_owner: string | null
+  lease_expires_at: Timestamp | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface InboundMessageTable {
+  marketplace: string
+  message_id: string
+  payload: Json<unknown> | null
+  received_at: ColumnType<Date, Date | string | undefined, never>
+}
+
+export interface Database {
+  accounts: AccountTable
+  account_events: AccountEventTable
+  webhook_endpoints: WebhookEndpointTable
+  webhook_deliveries: WebhookDeliveryTable
+  inbound_messages: InboundMessageTable
+}
+
+export type AccountRow = Selectable<AccountTable>
+export type NewAccountRow = Insertable<AccountTable>
+export type AccountUpdate = Updateable<AccountTable>
+export type AccountEventRow = Selectable<AccountEventTable>

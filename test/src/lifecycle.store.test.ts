@@ -1,0 +1,67 @@
+import t from 'tap'
+import { build } from '../helpers/build.js'
+
+const key = { marketplace: 'heroku' as const, externalId: '01234567-89ab-cdef-0123-456789abcdef' }
+
+t.test('a provision writes the account, its event and nothing else in one transaction', async (t) => {
+  const { services } = await build(t)
+  const r = await services.lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  t.equal(r.outcome, 'changed')
+  t.equal(r.created, true)
+  t.equal(r.account?.status, 'active')
+  const events = await services.db.selectFrom('account_events').selectAll().execute()
+  t.same(events.map((e) => e.type), ['account.provisioned'])
+  t.equal(events[0]!.account_id, r.account!.id)
+})
+
+t.test('twenty concurrent provisions of one key create one account and one event', async (t) => {
+  const { services } = await build(t)
+  const results = await Promise.all(Array.from({ length: 20 }, () =>
+    services.lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })))
+  t.equal(results.filter((r) => r.created).length, 1)
+  t.equal(new Set(results.map((r) => r.account?.id)).size, 1)
+  const accounts = await services.db.selectFrom('accounts').selectAll().execute()
+  t.equal(accounts.length, 1)
+  const events = await services.db.selectFrom('account_events').selectAll().execute()
+  t.equal(events.length, 1)
+})
+
+t.test('a message id seen before changes nothing, even when sent concurrently', async (t) => {
+  const { services } = await build(t)
+  const run = () => services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-1' } }, { type: 'activate' },
+    { createIfAbsent: true, messageId: 'msg-1', messagePayload: { a: 1 } })
+  const results = await Promise.all([run(), run(), run()])
+  t.same(results.map((r) => r.outcome).sort(), ['changed', 'duplicate', 'duplicate'])
+  t.equal((await services.db.selectFrom('account_events').selectAll().execute()).length, 1)
+})
+
+t.test('a refused command writes nothing', async (t) => {
+  const { services } = await build(t)
+  await services.lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  await services.lifecycle.execute({ key }, { type: 'cancel' })
+  await t.rejects(services.lifecycle.execute({ key }, { type: 'changePlan', plan: 'pro' }), { code: 'GONE' })
+  await t.rejects(services.lifecycle.execute({ key: { ...key, externalId: 'nobody' } }, { type: 'changePlan', plan: 'pro' }), { code: 'NOT_FOUND' })
+  const events = await services.db.selectFrom('account_events').select('type').orderBy('id').execute()
+  t.same(events.map((e) => e.type), ['account.provisioned', 'account.cancelled'])
+})
+
+t.test('each event fans out to every enabled endpoint whose filter matches', async (t) => {
+  const { services, clock } = await build(t)
+  const now = clock.now()
+  await services.db.insertInto('webhook_endpoints').values([
+    { id: services.random.uuid(), url: 'http://a.test', events: null, secret_encrypted: 'x', created_at: now, updated_at: now },
+    { id: services.random.uuid(), url: 'http://b.test', events: ['account.cancelled'], secret_encrypted: 'x', created_at: now, updated_at: now },
+    { id: services.random.uuid(), url: 'http://c.test', events: null, enabled: false, secret_encrypted: 'x', created_at: now, updated_at: now }
+  ]).execute()
+  await services.lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  await services.lifecycle.execute({ key }, { type: 'cancel' })
+  const rows = await services.db.selectFrom('webhook_deliveries')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+    .innerJoin('account_events', 'account_events.id', 'webhook_deliveries.event_id')
+    .select(['webhook_endpoints.url', 'account_events.type']).orderBy('webhook_deliveries.id').execute()
+  t.same(rows, [
+    { url: 'http://a.test', type: 'account.provisioned' },
+    { url: 'http://a.test', type: 'account.cancelled' },
+    { url: 'http://b.test', type: 'account.cancelled' }
+  ])
+})
