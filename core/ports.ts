@@ -1,4 +1,5 @@
 import type { Account, AccountDraft, AccountKey, AccountStatus, Marketplace } from './account.js'
+import type { LoginUser } from './account.commands.js'
 import type { MachineState } from './account.machine.js'
 import type { LifecycleEvent, StoredEvent } from './events.js'
 
@@ -66,4 +67,22 @@ export interface AccountReader {
   findAccount(key: AccountKey): Promise<Account | undefined>
   listAccounts(filter: AccountFilter, page: { limit: number, after?: string }): Promise<Page<Account>>
   listEvents(accountId: string, page: { limit: number, after?: string }): Promise<Page<StoredEvent>>
+}
+
+/** A cookie for the browser, in terms any HTTP framework can set. */
+export interface SessionCookie {
+  name: string
+  value: string
+  options: { path: string, httpOnly: boolean, sameSite: 'lax' | 'strict' | 'none', secure: boolean, maxAge?: number }
+}
+
+/**
+ * What happens after a marketplace has signed a user in (Heroku SSO, AWS registration):
+ * a one-time login ticket (redeemable once, for 60 s, at POST /v1/login-tickets/redeem) and a
+ * signed session cookie. `location` is MARKETGATE_LOGIN_URL with `?ticket=…`, or the
+ * gateway's own signed-in page when no login URL is configured. The provider records the
+ * `login` command itself, then redirects the browser to `location` with these cookies.
+ */
+export interface LoginHandoff {
+  begin(account: Account, user: LoginUser): Promise<{ location: string, cookies: SessionCookie[] }>
 }
