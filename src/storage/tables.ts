@@ -57,12 +57,23 @@ export interface InboundMessageTable {
   received_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface LoginTicketTable {
+  id: string
+  ticket_digest: string
+  account_id: string
+  login_user: Json<Record<string, unknown>>
+  created_at: Timestamp
+  expires_at: Timestamp
+  redeemed_at: Timestamp | null
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   inbound_messages: InboundMessageTable
+  login_tickets: LoginTicketTable
 }
 
 export type AccountRow = Selectable<AccountTable>
