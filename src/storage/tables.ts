@@ -57,12 +57,33 @@ export interface InboundMessageTable {
   received_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface ParkedMessageTable {
+  id: string
+  marketplace: string
+  source: string
+  message_id: string
+  state: string
+  match_key: string | null
+  reason: string
+  attempts: ColumnType<number, number | undefined, number>
+  body: Json<unknown> | null
+  created_at: Timestamp
+}
+
+export interface JobLeaseTable {
+  name: string
+  owner: string
+  expires_at: Timestamp
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   inbound_messages: InboundMessageTable
+  parked_messages: ParkedMessageTable
+  job_leases: JobLeaseTable
 }
 
 export type AccountRow = Selectable<AccountTable>
