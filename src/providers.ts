@@ -1,9 +1,16 @@
 import type { FastifyInstance } from 'fastify'
+import { createAwsFromServices, type AwsOverrides } from './aws.wiring.js'
 import type { Services } from './services.js'
+
+/** Replacements for the providers' outside world (tests point them at fakes). */
+export interface ProviderOverrides {
+  aws?: AwsOverrides
+}
 
 /**
  * One line per marketplace: each provider is an encapsulated plugin under its own prefix,
  * registered only when its configuration is present.
  */
-export async function registerProviders (_app: FastifyInstance, _services: Services): Promise<void> {
+export async function registerProviders (app: FastifyInstance, services: Services, overrides: ProviderOverrides = {}): Promise<void> {
+  if (services.config.aws) await app.register(createAwsFromServices(services, overrides.aws).plugin, { prefix: '/aws' })
 }
