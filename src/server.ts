@@ -4,6 +4,7 @@ import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
 import { startAwsWorkers } from './aws.workers.js'
+import { startMeteringWorker } from './metering/metering.wiring.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -39,7 +40,7 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
   const stops: Array<() => Promise<void>> = []
   if (services.config.workers) {
     // Issues add the delivery, metering and marketplace workers here.
-    if (services.config.aws) stops.push(startAwsWorkers(services))
+    if (services.config.aws) stops.push(startAwsWorkers(services), startMeteringWorker(services))
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }

@@ -80,6 +80,35 @@ export interface ParkedMessageTable {
   created_at: Timestamp
 }
 
+export interface UsageReportTable {
+  id: string
+  account_id: string
+  dimension: string
+  quantity: ColumnType<number, number, number>
+  occurred_at: Timestamp
+  usage_hour: Timestamp
+  billed_hour: Timestamp
+  idempotency_key: string | null
+  created_at: Timestamp
+}
+
+export interface UsageHourTable {
+  account_id: string
+  dimension: string
+  hour: Timestamp
+  quantity: ColumnType<number, number | undefined, number>
+  reports: ColumnType<number, number | undefined, number>
+  status: ColumnType<string, string | undefined, string>
+  sent_quantity: number | null
+  metering_status: string | null
+  metering_record_id: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp | null
+  last_error: string | null
+  sent_at: Timestamp | null
+  updated_at: Timestamp
+}
+
 export interface JobLeaseTable {
   name: string
   owner: string
@@ -94,6 +123,8 @@ export interface Database {
   inbound_messages: InboundMessageTable
   login_tickets: LoginTicketTable
   parked_messages: ParkedMessageTable
+  usage_reports: UsageReportTable
+  usage_hours: UsageHourTable
   job_leases: JobLeaseTable
 }
 
