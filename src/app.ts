@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { accountsRoutes } from './api/accounts.routes.js'
+import { webhookEndpointsRoutes } from './api/webhook-endpoints.routes.js'
 import { requireAdminToken } from './api/admin-auth.js'
 import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
@@ -54,6 +55,7 @@ export async function buildApp (services: Services): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     requireAdminToken(v1, config.adminToken)
     await v1.register(accountsRoutes, { services })
+    await v1.register(webhookEndpointsRoutes, { services })
   }, { prefix: '/v1' })
 
   await registerProviders(app, services)

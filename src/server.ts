@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
+import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -38,6 +39,9 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
   const stops: Array<() => Promise<void>> = []
   if (services.config.workers) {
     // Issues add the delivery, metering and marketplace workers here.
+    const webhooks = createWebhookWorker(services)
+    webhooks.start()
+    stops.push(() => webhooks.stop())
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }
