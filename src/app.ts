@@ -7,6 +7,7 @@ import { loginTicketsRoutes } from './api/login-tickets.routes.js'
 import { usageRoutes } from './api/usage.routes.js'
 import { createUsageIngestFromServices } from './metering/metering.wiring.js'
 import { sessionPage } from './login/session.page.js'
+import { webhookEndpointsRoutes } from './api/webhook-endpoints.routes.js'
 import { requireAdminToken } from './api/admin-auth.js'
 import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
@@ -64,6 +65,7 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
       await v1.register(awsMessagesRoutes, { services })
       await v1.register(usageRoutes, { services, ingest: createUsageIngestFromServices(services) })
     }
+    await v1.register(webhookEndpointsRoutes, { services })
   }, { prefix: '/v1' })
 
   await app.register(sessionPage, { services, login: services.login })
