@@ -1,6 +1,7 @@
 import { loadConfig, ConfigError } from './config.js'
 import { createLogger } from './logger.js'
 import { startGateway } from './server.js'
+import { herokuManifestText } from './manifest.js'
 import { openDatabase } from './storage/database.js'
 import { migrateToLatest } from './storage/migrate.js'
 
@@ -9,6 +10,7 @@ const usage = `usage: marketgate [command]
 commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
+  manifest heroku    print the Heroku addon-manifest.json for this configuration
   help               this text`
 
 /** The `marketgate` command line. Returns when the command is done (start: on a signal). */
@@ -51,6 +53,17 @@ export async function main (argv: string[]): Promise<void> {
       } finally {
         await database.close()
       }
+      return
+    }
+    case 'manifest': {
+      const text = argv[1] === 'heroku' ? herokuManifestText(config) : undefined
+      if (text === undefined) {
+        process.stderr.write(argv[1] === 'heroku'
+          ? 'marketgate: configuration error: HEROKU_ADDON_ID: set HEROKU_ADDON_ID and HEROKU_ADDON_PASSWORD to describe a Heroku add-on\n'
+          : `marketgate: unknown manifest "${argv[1] ?? ''}" (try: manifest heroku)\n`)
+        process.exit(argv[1] === 'heroku' ? 78 : 64)
+      }
+      process.stdout.write(text)
       return
     }
     case 'help':

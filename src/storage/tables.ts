@@ -57,12 +57,23 @@ export interface InboundMessageTable {
   received_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface AccountCredentialTable {
+  id: string
+  account_id: string
+  kind: string
+  secret_encrypted: string
+  secret_digest: string
+  created_at: Timestamp
+  expires_at: Timestamp | null
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   inbound_messages: InboundMessageTable
+  account_credentials: AccountCredentialTable
 }
 
 export type AccountRow = Selectable<AccountTable>
