@@ -19,7 +19,8 @@ export function basicAuthMatches (header: string | undefined, user: string, pass
   const givenPassword = colon === -1 ? '' : decoded.slice(colon + 1)
   const userOk = constantTimeEqual(givenUser, user)
   const passwordOk = constantTimeEqual(givenPassword, password)
-  return match !== null && colon !== -1 && userOk && passwordOk
+  // An unset password never opens the door, even to an empty one.
+  return match !== null && colon !== -1 && password !== '' && userOk && passwordOk
 }
 
 /**

@@ -51,7 +51,7 @@ export async function herokuPlugin (app: FastifyInstance, opts: HerokuPluginOpti
 }
 
 /**
- * JSON under both media types Heroku uses. An empty body is allowed on DELETE only: a
+ * JSON under both media types Heroku uses, and nothing else (415). An empty body is allowed on DELETE only: a
  * deprovision may carry `Content-Type: application/json` and `Content-Length: 0`.
  */
 function installJsonParsers (api: FastifyInstance): void {
@@ -60,6 +60,6 @@ function installJsonParsers (api: FastifyInstance): void {
     if (request.method === 'DELETE' && body.length === 0) return done(null, undefined)
     return parseJson(request, body as string, done)
   }
-  api.removeContentTypeParser('application/json')
+  api.removeContentTypeParser(['application/json', 'text/plain'])
   api.addContentTypeParser(['application/json', 'application/vnd.heroku-addons+json'], { parseAs: 'string' }, parser)
 }
