@@ -96,6 +96,15 @@ t.test('Basic auth comes first on every route, for existing and missing resource
   t.equal((await app.inject({ method: 'DELETE', url: url(), headers: basicAuth(herokuEnv.HEROKU_ADDON_ID, 'nope-nope') })).statusCode, 401)
 })
 
+t.test('unknown routes under /heroku answer in Heroku\'s error shape', async (t) => {
+  const { app } = await build(t, herokuEnv)
+  for (const [method, path] of [['GET', '/heroku/nothing'], ['PATCH', url()]] as const) {
+    const res = await app.inject({ method, url: path, headers: herokuHeaders })
+    t.equal(res.statusCode, 404)
+    t.match(res.json(), { message: /no route/ })
+  }
+})
+
 t.test('the /heroku routes exist only when Heroku is configured', async (t) => {
   const { app } = await build(t)
   const res = await app.inject({ method: 'POST', url: '/heroku/resources', headers: herokuHeaders, payload: v3Body() })
