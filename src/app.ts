@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { accountsRoutes } from './api/accounts.routes.js'
+import { loginTicketsRoutes } from './api/login-tickets.routes.js'
+import { sessionPage } from './login/session.page.js'
 import { requireAdminToken } from './api/admin-auth.js'
 import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
@@ -54,8 +56,10 @@ export async function buildApp (services: Services): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     requireAdminToken(v1, config.adminToken)
     await v1.register(accountsRoutes, { services })
+    await v1.register(loginTicketsRoutes, { services, login: services.login })
   }, { prefix: '/v1' })
 
+  await app.register(sessionPage, { services, login: services.login })
   await registerProviders(app, services)
   return app
 }

@@ -8,6 +8,7 @@ import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
 import { createMetricsRegistry } from './http/metrics.js'
+import { createLoginService, type LoginService } from './login/login.handoff.js'
 import { createRandom, systemClock } from './random.js'
 import { createAccountStore } from './storage/account.store.js'
 import { openDatabase, type DatabaseHandle } from './storage/database.js'
@@ -25,6 +26,8 @@ export interface Services {
   secrets: SecretBox
   accounts: LifecycleStore & AccountReader
   lifecycle: Lifecycle
+  /** Login tickets and sessions after a marketplace sign-in (the LoginHandoff port). */
+  login: LoginService
   metrics: Registry
   close(): Promise<void>
 }
@@ -61,6 +64,7 @@ export async function createServices (options: ServiceOptions): Promise<Services
     secrets,
     accounts,
     lifecycle: createLifecycle({ store: accounts }),
+    login: createLoginService({ db: database.db, secrets, clock, random, publicUrl: config.publicUrl, loginUrl: config.loginUrl }),
     metrics: createMetricsRegistry(),
     close: () => database.close()
   }

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { SessionCookie } from '../../core/index.js'
 import { ResourceParams, SsoForm, SsoQuery } from './heroku.schemas.js'
 import type { HerokuService, SignIn } from './heroku.service.js'
 import type { HerokuSettings } from './heroku.settings.js'
@@ -19,10 +18,11 @@ export async function herokuSsoRoutes (scope: FastifyInstance, opts: { service: 
 
   async function finish (reply: FastifyReply, claim: SignIn, navData: string | undefined, status: 302 | 303) {
     const { location, cookies } = await service.signIn(claim)
-    for (const c of cookies) setCookie(reply, c)
-    // The Heroku navigation reads this cookie back; it must be the posted value, byte for byte.
+    for (const c of cookies) void reply.setCookie(c.name, c.value, c.options)
+    // The Heroku navigation reads this cookie back: it must be the posted value, byte for byte,
+    // so no encoding (the schema admits only cookie-safe characters).
     if (navData !== undefined) {
-      setCookie(reply, { name: navDataCookie, value: navData, options: { path: '/', httpOnly: true, sameSite: 'lax', secure } })
+      void reply.setCookie(navDataCookie, navData, { path: '/', httpOnly: true, sameSite: 'lax', secure, encode: (v: string) => v })
     }
     return reply.header('cache-control', 'no-store').redirect(location, status)
   }
@@ -53,9 +53,4 @@ export async function herokuSsoRoutes (scope: FastifyInstance, opts: { service: 
     }
     return finish(reply, claim, q['nav-data'], 302)
   })
-}
-
-function setCookie (reply: FastifyReply, cookie: SessionCookie): void {
-  // Identity encoding: values are cookie-safe already (schemas and the login port see to it).
-  void reply.setCookie(cookie.name, cookie.value, { ...cookie.options, encode: (v: string) => v })
 }

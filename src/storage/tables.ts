@@ -67,6 +67,16 @@ export interface AccountCredentialTable {
   expires_at: Timestamp | null
 }
 
+export interface LoginTicketTable {
+  id: string
+  ticket_digest: string
+  account_id: string
+  login_user: Json<Record<string, unknown>>
+  created_at: Timestamp
+  expires_at: Timestamp
+  redeemed_at: Timestamp | null
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
@@ -74,6 +84,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable
   inbound_messages: InboundMessageTable
   account_credentials: AccountCredentialTable
+  login_tickets: LoginTicketTable
 }
 
 export type AccountRow = Selectable<AccountTable>

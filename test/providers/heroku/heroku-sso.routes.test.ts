@@ -43,7 +43,7 @@ t.test('a v3 form POST signs in: account.login recorded, cookies set, 303 to the
   const b = await provisioned(t)
   const res = await postForm(b, v3Form(b))
   t.equal(res.statusCode, 303)
-  t.match(res.headers.location, /^http:\/\/gateway\.test\/.+[?&]ticket=[^&]+/)
+  t.equal(res.headers.location, 'http://gateway.test/session', 'the gateway\'s own signed-in page')
   t.equal(res.headers['cache-control'], 'no-store')
 
   const nav = cookie(res, 'heroku-nav-data')!
@@ -72,17 +72,39 @@ t.test('a v1 form (id, token) and the legacy GET sign in too', async (t) => {
   const query = new URLSearchParams({ token, timestamp, 'nav-data': navData, email, app: 'legacy-app' }).toString()
   const get = await b.app.inject({ method: 'GET', url: `/heroku/resources/${resourceUuid}?${query}` })
   t.equal(get.statusCode, 302)
-  t.match(get.headers.location, /ticket=/)
+  t.equal(get.headers.location, 'http://gateway.test/session')
   t.equal(cookie(get, 'heroku-nav-data')!.value, navData)
   const events = (await allRows(b.services)).events.filter((e) => e.type === 'account.login')
   t.same(events.map((e) => (e.data as { app: string }).app), ['my-app', 'legacy-app'])
 })
 
-t.test('with MARKETGATE_LOGIN_URL the browser goes to the vendor with a ticket', async (t) => {
+t.test('with MARKETGATE_LOGIN_URL the browser goes to the vendor with a ticket that redeems once', async (t) => {
   const b = await provisioned(t, { MARKETGATE_LOGIN_URL: 'https://app.vendor.example/heroku/welcome' })
   const res = await postForm(b, v3Form(b))
   t.equal(res.statusCode, 303)
   t.match(res.headers.location, /^https:\/\/app\.vendor\.example\/heroku\/welcome\?ticket=[^&]+$/)
+  const ticket = new URL(res.headers.location as string).searchParams.get('ticket')!
+  const redeemed = await b.app.inject({ method: 'POST', url: '/v1/login-tickets/redeem', headers: b.auth, payload: { ticket } })
+  t.equal(redeemed.statusCode, 200)
+  t.match(redeemed.json(), {
+    account: { marketplace: 'heroku', external_id: resourceUuid, status: 'active' },
+    user: { email, id: userId, app: 'my-app', source: 'heroku' }
+  })
+  const again = await b.app.inject({ method: 'POST', url: '/v1/login-tickets/redeem', headers: b.auth, payload: { ticket } })
+  t.equal(again.statusCode, 410)
+})
+
+t.test('without a login URL the session cookie opens the signed-in page with Heroku\'s navigation for the app', async (t) => {
+  const b = await provisioned(t)
+  const res = await postForm(b, v3Form(b, { app: 'shiny-app-42' }))
+  t.equal(res.statusCode, 303)
+  const cookieHeader = (res.cookies as Array<{ name: string, value: string }>).map((c) => `${c.name}=${c.value}`).join('; ')
+  const page = await b.app.inject({ method: 'GET', url: new URL(res.headers.location as string).pathname, headers: { cookie: cookieHeader } })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, resourceUuid)
+  t.match(page.body, 'shiny-app-42')
+  t.match(page.body, /boomerang\.js/)
+  t.match(page.body, /Boomerang\.init\(\{"app":"shiny-app-42","addon":"acme-db"\}\)/)
 })
 
 t.test('cookies are Secure when the public URL is https', async (t) => {

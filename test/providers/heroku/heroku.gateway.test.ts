@@ -13,7 +13,8 @@ const env = {
   HEROKU_PLANS: 'basic,pro',
   HEROKU_REGIONS: 'us,eu',
   MARKETGATE_PUBLIC_URL: 'https://gw.example.com',
-  MARKETGATE_SERVICE_URL: 'https://api.acme.example'
+  MARKETGATE_SERVICE_URL: 'https://api.acme.example',
+  MARKETGATE_LOGIN_URL: 'https://app.acme.example/welcome'
 }
 
 t.test('a tool that knows only the manifest can provision, change plan, sign in and deprovision', async (t) => {
@@ -64,9 +65,13 @@ t.test('a tool that knows only the manifest can provision, change plan, sign in 
     password: manifest.api.password, salt: manifest.api.sso_salt, apiKey: answer.config.ACME_API_KEY,
     token: form.get('resource_token')!, userToken: form.get('user_scoped_resource_token')!,
     grant: body.oauth_grant.code, drain: body.log_drain_token, basic: authorization.slice(6),
-    location: new URL(signIn.headers.location as string).searchParams.get('ticket')!
+    ticket: new URL(signIn.headers.location as string).searchParams.get('ticket')!,
+    session: (signIn.cookies as Array<{ name: string, value: string }>).find((c) => c.name === 'marketgate_session')!.value
   }
-  for (const [name, secret] of Object.entries(secrets)) t.notOk(text.includes(secret), `no ${name} in the logs`)
+  for (const [name, secret] of Object.entries(secrets)) {
+    t.ok(typeof secret === 'string' && secret.length >= 8, `${name} is a real value`)
+    t.notOk(text.includes(secret), `no ${name} in the logs`)
+  }
 })
 
 t.test('`marketgate manifest heroku` prints the manifest of the configuration', async (t) => {
