@@ -105,6 +105,15 @@ t.test('unknown routes under /heroku answer in Heroku\'s error shape', async (t)
   }
 })
 
+t.test('the Heroku routes are in /openapi.json with Basic auth', async (t) => {
+  const { app } = await build(t, herokuEnv)
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+  t.same(doc.paths['/heroku/resources'].post.security, [{ herokuBasic: [] }])
+  t.ok(doc.paths['/heroku/resources/{id}'].put)
+  t.ok(doc.paths['/heroku/resources/{id}'].delete)
+  t.ok(doc.paths['/heroku/sso/login'].post)
+})
+
 t.test('the /heroku routes exist only when Heroku is configured', async (t) => {
   const { app } = await build(t)
   const res = await app.inject({ method: 'POST', url: '/heroku/resources', headers: herokuHeaders, payload: v3Body() })
