@@ -101,3 +101,52 @@ export interface CredentialStore {
   /** The account's current API key in clear, or undefined when it has none. */
   currentApiKey(accountId: string): Promise<string | undefined>
 }
+
+/**
+ * Finds accounts by marketplace facts kept in their metadata. AWS needs it: a legacy SNS
+ * message names only the CustomerIdentifier, an EventBridge agreement event only the agreement
+ * and the buyer's AWS account, while accounts are keyed by LicenseArn where AWS gives one.
+ */
+export interface AccountLookup {
+  /** Accounts of `marketplace` whose `metadata[name]`, as text, equals `value`; oldest first. */
+  findAccountsByFact(marketplace: Marketplace, name: string, value: string, page: { limit: number, after?: string }): Promise<Page<Account>>
+  /** Accounts of `marketplace` held by this customer cloud account (AWS account id). */
+  findAccountsByCustomerAccountId(marketplace: Marketplace, customerAccountId: string): Promise<Account[]>
+}
+
+/**
+ * A marketplace message set aside: `dead` after it kept failing (kept for an operator to read),
+ * or `waiting` when it names an account the gateway does not know yet (replayed when it does).
+ */
+export interface ParkedMessage {
+  id: string
+  marketplace: Marketplace
+  /** Where it came from: `sqs`, `sns`, `events`. */
+  source: string
+  messageId: string
+  state: 'dead' | 'waiting'
+  /** For `waiting`: what will release it (e.g. `aws-account:123456789012`). */
+  matchKey: string | null
+  reason: string
+  attempts: number
+  body: unknown
+  createdAt: Date
+}
+
+export interface ParkedMessageStore {
+  /** Parks a message; parking the same (marketplace, messageId) again updates its state and reason. */
+  park(message: Omit<ParkedMessage, 'id' | 'createdAt'>): Promise<void>
+  list(filter: { marketplace?: Marketplace, state?: ParkedMessage['state'] }, page: { limit: number, after?: string }): Promise<Page<ParkedMessage>>
+  /** Removes and returns the waiting messages with this match key (each returned to one caller only). */
+  takeWaiting(marketplace: Marketplace, matchKey: string): Promise<ParkedMessage[]>
+}
+
+/**
+ * Named leases so that periodic jobs run on one instance at a time. A lease held past its
+ * expiry is free for anyone: a dead instance blocks nobody for longer than `ttlMs`.
+ */
+export interface LeaseStore {
+  /** True when `owner` now holds `name` until now + ttlMs (renewing its own lease is allowed). */
+  tryAcquire(name: string, owner: string, ttlMs: number): Promise<boolean>
+  release(name: string, owner: string): Promise<void>
+}

@@ -12,14 +12,15 @@ import { installErrorHandling } from './http/error-handler.js'
 import { installRequestMetrics } from './http/metrics.js'
 import type { Services } from './services.js'
 import { ping } from './storage/database.js'
-import { registerProviders } from './providers.js'
+import { registerProviders, type ProviderOverrides } from './providers.js'
+import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 
 /**
  * Builds the whole HTTP app from its services without listening: the server entry point
  * listens, tests use `inject` or listen on port 0. Every route has a schema, which both
  * validates input and feeds /openapi.json.
  */
-export async function buildApp (services: Services): Promise<FastifyInstance> {
+export async function buildApp (services: Services, overrides: ProviderOverrides = {}): Promise<FastifyInstance> {
   const { config } = services
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
@@ -57,9 +58,10 @@ export async function buildApp (services: Services): Promise<FastifyInstance> {
     requireAdminToken(v1, config.adminToken)
     await v1.register(accountsRoutes, { services })
     await v1.register(loginTicketsRoutes, { services, login: services.login })
+    if (config.aws) await v1.register(awsMessagesRoutes, { services })
   }, { prefix: '/v1' })
 
   await app.register(sessionPage, { services, login: services.login })
-  await registerProviders(app, services)
+  await registerProviders(app, services, overrides)
   return app
 }

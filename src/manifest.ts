@@ -1,6 +1,6 @@
 import { buildAddonManifest } from '../providers/heroku/heroku.manifest.js'
 import type { Config } from './config.js'
-import { herokuSettings } from './providers.js'
+import { herokuSettings } from './heroku.wiring.js'
 
 /**
  * `marketgate manifest heroku`: the addon-manifest.json of this configuration, from the same

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
+import { startAwsWorkers } from './aws.workers.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -38,6 +39,7 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
   const stops: Array<() => Promise<void>> = []
   if (services.config.workers) {
     // Issues add the delivery, metering and marketplace workers here.
+    if (services.config.aws) stops.push(startAwsWorkers(services))
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }

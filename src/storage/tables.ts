@@ -77,6 +77,25 @@ export interface LoginTicketTable {
   redeemed_at: Timestamp | null
 }
 
+export interface ParkedMessageTable {
+  id: string
+  marketplace: string
+  source: string
+  message_id: string
+  state: string
+  match_key: string | null
+  reason: string
+  attempts: ColumnType<number, number | undefined, number>
+  body: Json<unknown> | null
+  created_at: Timestamp
+}
+
+export interface JobLeaseTable {
+  name: string
+  owner: string
+  expires_at: Timestamp
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
@@ -85,6 +104,8 @@ export interface Database {
   inbound_messages: InboundMessageTable
   account_credentials: AccountCredentialTable
   login_tickets: LoginTicketTable
+  parked_messages: ParkedMessageTable
+  job_leases: JobLeaseTable
 }
 
 export type AccountRow = Selectable<AccountTable>

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
+import type { ProviderOverrides } from '../../src/providers.js'
 import { createLogger } from '../../src/logger.js'
 import { createServices, type Services } from '../../src/services.js'
 import { createRandom } from '../../src/random.js'
@@ -30,7 +31,7 @@ export interface Built {
  * when DATABASE_URL is set) with a fake clock, and closes everything in teardown.
  * `env` adds configuration on top of a small test default.
  */
-export async function build (t: Teardown, env: Record<string, string> = {}, options: { clock?: FakeClock } = {}): Promise<Built> {
+export async function build (t: Teardown, env: Record<string, string> = {}, options: { clock?: FakeClock, providers?: ProviderOverrides } = {}): Promise<Built> {
   const database = await freshDatabase()
   const config = loadConfig({
     MARKETGATE_ADMIN_TOKEN: adminToken,
@@ -45,7 +46,7 @@ export async function build (t: Teardown, env: Record<string, string> = {}, opti
   const logger = createLogger(config.logLevel, sink)
   const clock = options.clock ?? new FakeClock()
   const services = await createServices({ config, logger, clock, random: createRandom(clock), database, migrate: false })
-  const app = await buildApp(services)
+  const app = await buildApp(services, options.providers)
   t.teardown(async () => {
     await app.close()
     await services.close()

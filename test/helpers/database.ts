@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto'
-import { sql } from 'kysely'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, existsSync, writeFileSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, sql } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import tap from 'tap'
 import { openDatabase, type DatabaseHandle } from '../../src/storage/database.js'
-import { migrateToLatest } from '../../src/storage/migrate.js'
+import { migrateToLatest, migrationsFolder } from '../../src/storage/migrate.js'
+import type { Database } from '../../src/storage/tables.js'
 
 /** True when the suite runs against a real Postgres (DATABASE_URL=postgres://…). */
 export const onPostgres = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? '')
@@ -13,11 +17,7 @@ export const onPostgres = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ??
  * named mg_test_<random> beside DATABASE_URL's, dropped on close.
  */
 export async function createTestDatabase (): Promise<DatabaseHandle & { name: string }> {
-  if (!onPostgres) {
-    const handle = await openDatabase({ url: 'pglite://memory', dataDir: '' })
-    await migrateToLatest(handle.db)
-    return { ...handle, name: 'memory' }
-  }
+  if (!onPostgres) return pgliteFromTemplate()
   const base = new URL(process.env.DATABASE_URL!)
   const name = `mg_test_${randomBytes(6).toString('hex')}`
   await adminQuery(base, `create database ${name}`)
@@ -66,4 +66,33 @@ export async function freshDatabase (): Promise<DatabaseHandle> {
   }
   // The app's close must not close the file's database: hand out a handle whose close is a no-op.
   return { ...handle, close: async () => {} }
+}
+
+/**
+ * Starting PGlite and migrating it costs about 5 s of WASM work; loading a data directory
+ * that was already migrated costs about 1 s. Like graphile-worker's template database, the
+ * first test process dumps a migrated database into .tap/, keyed by a hash of the
+ * migrations, and every later one loads that dump.
+ */
+async function pgliteFromTemplate (): Promise<DatabaseHandle & { name: string }> {
+  const hash = createHash('sha256')
+  for (const file of readdirSync(migrationsFolder).sort()) hash.update(file).update(readFileSync(`${migrationsFolder}/${file}`))
+  const dir = new URL('../../.tap/', import.meta.url).pathname
+  const template = `${dir}pglite-template-${hash.digest('hex').slice(0, 16)}.tgz`
+  let client: PGlite
+  if (existsSync(template)) {
+    client = new PGlite({ loadDataDir: new Blob([readFileSync(template)]) })
+    await client.waitReady
+  } else {
+    client = new PGlite()
+    await client.waitReady
+    await migrateToLatest(new Kysely<Database>({ dialect: new PGliteDialect(client) }))
+    const dump = await client.dumpDataDir('gzip')
+    mkdirSync(dir, { recursive: true })
+    const tmp = `${template}.${process.pid}.tmp`
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()))
+    renameSync(tmp, template) // atomic: a racing process never reads half a file
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) })
+  return { db, engine: 'pglite', url: null, name: 'memory', close: () => db.destroy() }
 }

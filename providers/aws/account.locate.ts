@@ -1,0 +1,64 @@
+import type { Account, AccountLookup, AccountReader, Target } from '../../core/index.js'
+import { licenseIdOf } from './notification.parse.js'
+
+/** The facts a message or a registration knows about the customer. */
+export interface CustomerFacts {
+  licenseArn?: string
+  customerIdentifier?: string
+  agreementId?: string
+  customerAccountId?: string
+}
+
+export interface Located {
+  target: Target
+  account: Account | undefined
+}
+
+export interface LocateDeps {
+  accounts: Pick<AccountReader, 'findAccount'>
+  lookup: AccountLookup
+}
+
+/**
+ * Finds the account a message is about, or the key to create it under.
+ *
+ * Keys (CONTRACT §3): the LicenseArn where AWS gives one, else the CustomerIdentifier. Every AWS
+ * account also keeps `customerIdentifier`, `licenseId` and `agreementId` in its metadata, and
+ * lookups fall back to those: a legacy SNS message names only the CustomerIdentifier of an
+ * account keyed by its LicenseArn, and an EventBridge agreement event names only the agreement
+ * (and the buyer's AWS account). We chose metadata lookups over keying legacy accounts by
+ * CustomerIdentifier so that one listing moving to Concurrent Agreements keeps one key scheme.
+ * The price: an account created by a legacy notification *before* registration keeps the
+ * CustomerIdentifier as its key (the registration then finds it through the metadata).
+ *
+ * Returns undefined when nothing matches and no key can be made (an agreement event for a
+ * buyer the gateway has not met).
+ */
+export async function locate (deps: LocateDeps, facts: CustomerFacts): Promise<Located | undefined> {
+  const byKey = async (externalId: string): Promise<Located | undefined> => {
+    const account = await deps.accounts.findAccount({ marketplace: 'aws', externalId })
+    return account && { target: { key: { marketplace: 'aws', externalId } }, account }
+  }
+  const byFact = async (name: string, value: string | undefined): Promise<Located | undefined> => {
+    if (value === undefined) return undefined
+    const account = (await deps.lookup.findAccountsByFact('aws', name, value, { limit: 1 })).data[0]
+    return account && { target: { accountId: account.id }, account }
+  }
+
+  if (facts.licenseArn !== undefined) {
+    return await byKey(facts.licenseArn) ?? await byFact('licenseId', licenseIdOf(facts.licenseArn)) ??
+      await byFact('customerIdentifier', facts.customerIdentifier) ??
+      { target: { key: { marketplace: 'aws', externalId: facts.licenseArn } }, account: undefined }
+  }
+  if (facts.customerIdentifier !== undefined) {
+    return await byKey(facts.customerIdentifier) ?? await byFact('customerIdentifier', facts.customerIdentifier) ??
+      { target: { key: { marketplace: 'aws', externalId: facts.customerIdentifier } }, account: undefined }
+  }
+  const found = await byFact('agreementId', facts.agreementId)
+  if (found || facts.customerAccountId === undefined) return found
+  // An agreement we have not linked yet: the buyer's one live account without another agreement.
+  const candidates = (await deps.lookup.findAccountsByCustomerAccountId('aws', facts.customerAccountId))
+    .filter((a) => a.status !== 'cancelled' && (a.metadata.agreementId === undefined || a.metadata.agreementId === facts.agreementId))
+  const only = candidates.length === 1 ? candidates[0] : undefined
+  return only && { target: { accountId: only.id }, account: only }
+}

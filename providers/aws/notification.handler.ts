@@ -1,0 +1,131 @@
+import {
+  isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type ParkedMessageStore
+} from '../../core/index.js'
+import { locate, type LocateDeps } from './account.locate.js'
+import type { EntitlementSubject } from './entitlements.js'
+import { planFor } from './entitlements.js'
+import { AwsAction, licenseIdOf, type AwsNotification } from './notification.parse.js'
+
+export type HandleOutcome = 'changed' | 'unchanged' | 'duplicate' | 'ignored' | 'waiting'
+
+export interface HandlerDeps extends LocateDeps {
+  productCode: string
+  planDimensions: Record<string, string>
+  lifecycle: Lifecycle
+  parked: ParkedMessageStore
+  clock: Clock
+  fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
+  log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
+}
+
+/** Metadata facts every AWS account keeps, so that later messages can find it (see account.locate.ts). */
+export function factsOf (n: Partial<AwsNotification>): Record<string, unknown> {
+  const facts: Record<string, unknown> = {
+    customerIdentifier: n.customerIdentifier,
+    licenseArn: n.licenseArn,
+    licenseId: n.licenseArn === undefined ? undefined : licenseIdOf(n.licenseArn),
+    agreementId: n.agreementId,
+    offerId: n.offerId,
+    freeTrial: n.freeTrial
+  }
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
+}
+
+/** Who GetEntitlements should ask about: what the stored account knows first, then the message. */
+export function subjectOf (account: Account | undefined, n: Partial<AwsNotification>): EntitlementSubject {
+  const m = account?.metadata ?? {}
+  const s = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  return {
+    licenseArn: s(m.licenseArn) ?? n.licenseArn,
+    customerIdentifier: s(m.customerIdentifier) ?? n.customerIdentifier,
+    customerAccountId: account?.customerAccountId ?? n.customerAccountId
+  }
+}
+
+/**
+ * The one handler behind SNS, SQS and EventBridge. Maps a notification to a core command and
+ * runs it under the message's id, so a duplicate changes nothing and a late message (say a
+ * subscribe-success after unsubscribe-success) is acknowledged without change. A notification
+ * for an unknown customer creates the account (pending, or straight to its status), so nothing
+ * is lost when AWS is faster than the buyer; an agreement event that names nobody we know waits
+ * in `parked_messages` until the buyer registers. Throws only what is worth retrying.
+ */
+export function createNotificationHandler (deps: HandlerDeps) {
+  async function handle (n: AwsNotification, source: string): Promise<HandleOutcome> {
+    if (n.productCode !== undefined && n.productCode !== deps.productCode) {
+      deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification for another product: ignored')
+      return 'ignored'
+    }
+    const found = await locate(deps, n)
+    if (found === undefined) return park(n, source)
+
+    const command = await commandFor(n, found.account)
+    try {
+      const r = await deps.lifecycle.execute(found.target, command, {
+        createIfAbsent: true, messageId: n.messageId, messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
+      })
+      deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
+      if (r.account?.customerAccountId) await releaseWaiting(r.account.customerAccountId)
+      return r.outcome
+    } catch (err) {
+      // A refusal is permanent (the message can never apply): acknowledge it, do not loop.
+      if (isMarketgateError(err) && err.code !== 'CONFLICT' && err.code !== 'INTERNAL' && err.code !== 'UPSTREAM_UNAVAILABLE') {
+        deps.log.warn({ messageId: n.messageId, action: n.action, code: err.code }, 'aws notification refused')
+        return 'unchanged'
+      }
+      throw err
+    }
+  }
+
+  async function commandFor (n: AwsNotification, account: Account | undefined): Promise<Command> {
+    const metadata = factsOf(n)
+    const customerAccountId = n.customerAccountId ?? null
+    switch (n.action) {
+      case AwsAction.subscribeSuccess:
+      case AwsAction.agreementCreated:
+        return { type: 'activate', metadata, customerAccountId }
+      case AwsAction.subscribeFail:
+        return { type: 'fail', reason: 'subscribe-fail', metadata, customerAccountId }
+      case AwsAction.unsubscribePending:
+      case AwsAction.licenseDeprovisioned:
+        return { type: 'suspend', reason: n.action, metadata, customerAccountId }
+      case AwsAction.unsubscribeSuccess:
+      case AwsAction.agreementEnded:
+        return { type: 'cancel', reason: n.action, metadata, customerAccountId }
+      case AwsAction.entitlementUpdated:
+      case AwsAction.licenseUpdated:
+      case AwsAction.agreementAmended: {
+        // The message only says "something changed": the truth is what GetEntitlements says now.
+        const entitlements = await deps.fetchEntitlements(subjectOf(account, n))
+        const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
+        return { type: 'updateEntitlements', entitlements, plan, metadata: { ...metadata, contract: true }, customerAccountId }
+      }
+    }
+  }
+
+  async function park (n: AwsNotification, source: string): Promise<HandleOutcome> {
+    const matchKey = n.customerAccountId === undefined ? null : `aws-account:${n.customerAccountId}`
+    await deps.parked.park({
+      marketplace: 'aws', source, messageId: n.messageId, state: matchKey ? 'waiting' : 'dead', matchKey,
+      reason: 'no account matches this agreement yet', attempts: 0, body: n
+    })
+    deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification waits for its account')
+    return 'waiting'
+  }
+
+  /** Replays agreement events that arrived before the buyer's account existed. */
+  async function releaseWaiting (customerAccountId: string): Promise<void> {
+    for (const m of await deps.parked.takeWaiting('aws', `aws-account:${customerAccountId}`)) {
+      try {
+        await handle(m.body as AwsNotification, 'waiting')
+      } catch (err) {
+        // Taken but not applied: put it back rather than lose it; the next release retries.
+        await deps.parked.park({ ...m, reason: `replay failed: ${(err as Error).name}` })
+      }
+    }
+  }
+
+  return { handle, releaseWaiting }
+}
+
+export type NotificationHandler = ReturnType<typeof createNotificationHandler>

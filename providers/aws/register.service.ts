@@ -1,0 +1,94 @@
+import { ResolveCustomerCommand, type ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering'
+import type { Account, Entitlement, Lifecycle, Clock } from '../../core/index.js'
+import { describeAwsError, type AwsClients } from './aws.clients.js'
+import { locate, type LocateDeps } from './account.locate.js'
+import { planFor, type EntitlementSubject } from './entitlements.js'
+import type { NotificationHandler } from './notification.handler.js'
+import { factsOf } from './notification.handler.js'
+import type { RegistrationPage } from './register.page.js'
+
+/** Registration ended early: which page the buyer sees, and what to log (never the token). */
+export class RegistrationError extends Error {
+  constructor (readonly page: RegistrationPage, readonly log: Record<string, unknown> = {}) {
+    super(page)
+    this.name = 'RegistrationError'
+  }
+}
+
+export interface RegisterDeps extends LocateDeps {
+  productCode: string
+  planDimensions: Record<string, string>
+  clients: Pick<AwsClients, 'metering'>
+  lifecycle: Lifecycle
+  clock: Clock
+  fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
+  handler: Pick<NotificationHandler, 'releaseWaiting'>
+  /** A keyed digest (never reversible): how a second submit of one token finds its registration. */
+  digest: (value: string) => string
+  log: { warn: (obj: object, msg: string) => void }
+}
+
+const buyerErrors: Record<string, RegistrationPage> = {
+  InvalidTokenException: 'invalidToken',
+  ExpiredTokenException: 'expiredToken'
+}
+
+/**
+ * The fulfillment step: resolves the registration token with AWS at once (tokens expire within
+ * hours and on re-use), checks the product, upserts the account — pending until AWS confirms,
+ * unless the confirmation came first — and, for contracts, stores the entitlements. A second
+ * submit of the same token resumes the registration it started, without asking AWS again.
+ */
+export function createRegistration (deps: RegisterDeps) {
+  async function resolve (token: string): Promise<ResolveCustomerCommandOutput> {
+    try {
+      return await deps.clients.metering.send(new ResolveCustomerCommand({ RegistrationToken: token }))
+    } catch (err) {
+      const e = describeAwsError(err)
+      const page = buyerErrors[e.name] ?? (e.name === 'ThrottlingException' ? 'throttled' : 'unavailable')
+      throw new RegistrationError(page, { awsError: e.name, awsRequestId: e.requestId, fault: e.fault })
+    }
+  }
+
+  return async function register (token: string, offerType: string | undefined): Promise<Account> {
+    const digest = deps.digest(token)
+    const earlier = (await deps.lookup.findAccountsByFact('aws', 'registrationDigest', digest, { limit: 1 })).data[0]
+    if (earlier !== undefined) return earlier
+
+    const r = await resolve(token)
+    if (r.ProductCode !== deps.productCode) {
+      throw new RegistrationError('foreignProduct', { productCode: r.ProductCode ?? null, awsRequestId: r.$metadata.requestId })
+    }
+    const facts = { licenseArn: r.LicenseArn || undefined, customerIdentifier: r.CustomerIdentifier || undefined, customerAccountId: r.CustomerAWSAccountId || undefined }
+    const found = await locate(deps, facts)
+    if (found === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
+
+    const entitlements = await entitlementsOf(facts, found.account)
+    const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial', registrationDigest: digest }
+    const pending = await deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
+      { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null } })
+    let account = pending.account!
+    if (entitlements !== undefined && entitlements.length > 0) {
+      const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
+      const r2 = await deps.lifecycle.execute({ accountId: account.id }, { type: 'updateEntitlements', entitlements, plan, metadata: { contract: true } })
+      account = r2.account ?? account
+    }
+    if (account.customerAccountId) await deps.handler.releaseWaiting(account.customerAccountId)
+    return account
+  }
+
+  /**
+   * Contracts: what the buyer bought, read at registration. Best effort: a subscription product
+   * has none, and when AWS is slow the registration still completes (the entitlement-updated
+   * notification and the periodic reconciliation fill them in).
+   */
+  async function entitlementsOf (facts: EntitlementSubject, account: Account | undefined): Promise<Entitlement[] | undefined> {
+    try {
+      return await deps.fetchEntitlements({ ...facts, ...(account?.metadata.licenseArn ? { licenseArn: String(account.metadata.licenseArn) } : {}) })
+    } catch (err) {
+      const e = describeAwsError(err)
+      deps.log.warn({ awsError: e.name, awsRequestId: e.requestId }, 'GetEntitlements failed at registration; reconciliation will retry')
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import t from 'tap'
+import { accountRows, buildAws, customer, eventsSecret, eventTypes, postRegister, postSns, productCode, snsNotification } from './helpers.js'
+
+const ci = 'cust-1'
+const sns = (id: string, action: string, extra: Record<string, string> = {}) => snsNotification(id, { action, 'customer-identifier': ci, ...extra })
+
+const lifecycle: Array<[string, string, string]> = [
+  ['subscribe-success', 'active', 'account.provisioned'],
+  ['subscribe-fail', 'failed', 'account.failed'],
+  ['unsubscribe-pending', 'suspended', 'account.suspended'],
+  ['unsubscribe-success', 'cancelled', 'account.cancelled']
+]
+for (const [action, status, event] of lifecycle) {
+  t.test(`${action} on a pending account: ${status} with ${event}`, async (t) => {
+    const built = await buildAws(t)
+    built.fake.tokens.set('tok', customer('legacy'))
+    await postRegister(built.app, 'tok')
+    const res = await postSns(built.app, sns('m-1', action, { isFreeTrialTermPresent: 'TRUE' }))
+    t.equal(res.statusCode, 200)
+    const [row] = await accountRows(built)
+    t.equal(row!.status, status)
+    t.equal(row!.metadata.freeTrial, true)
+    t.same((await eventTypes(built)).slice(2), [event])
+  })
+}
+
+t.test('a duplicate message changes nothing and is acknowledged', async (t) => {
+  const built = await buildAws(t)
+  const m = sns('m-1', 'subscribe-success')
+  t.same((await postSns(built.app, m)).json(), { status: 'changed' })
+  t.same((await postSns(built.app, m)).json(), { status: 'duplicate' })
+  t.same(await eventTypes(built), ['account.provisioned'])
+})
+
+t.test('a late subscribe-success after unsubscribe-success does not reactivate the account', async (t) => {
+  const built = await buildAws(t)
+  await postSns(built.app, sns('m-1', 'subscribe-success'))
+  await postSns(built.app, sns('m-2', 'unsubscribe-pending'))
+  await postSns(built.app, sns('m-3', 'unsubscribe-success'))
+  const late = await postSns(built.app, sns('m-0', 'subscribe-success'))
+  t.equal(late.statusCode, 200, 'acknowledged')
+  t.same(late.json(), { status: 'unchanged' })
+  t.equal((await accountRows(built))[0]!.status, 'cancelled')
+  t.same(await eventTypes(built), ['account.provisioned', 'account.suspended', 'account.cancelled'])
+})
+
+t.test('a late subscribe-fail after subscribe-success, or unsubscribe-pending after cancel, moves nothing back', async (t) => {
+  const built = await buildAws(t)
+  await postSns(built.app, sns('m-1', 'subscribe-success'))
+  await postSns(built.app, sns('m-0', 'subscribe-fail'))
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  await postSns(built.app, sns('m-3', 'unsubscribe-success'))
+  await postSns(built.app, sns('m-2', 'unsubscribe-pending'))
+  t.equal((await accountRows(built))[0]!.status, 'cancelled')
+})
+
+t.test('a notification before registration creates the account; registration then finds it (legacy)', async (t) => {
+  const built = await buildAws(t)
+  await postSns(built.app, sns('m-1', 'entitlement-updated'))
+  let rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  t.equal(rows[0]!.status, 'pending')
+  t.equal(rows[0]!.external_id, ci)
+  // AWS now gives a LicenseArn too: the account found through its CustomerIdentifier keeps its key.
+  built.fake.tokens.set('tok', { ...customer('legacy'), LicenseArn: 'arn:aws:license-manager::123456789011:license:l-9' })
+  t.equal((await postRegister(built.app, 'tok')).statusCode, 303)
+  rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  t.equal(rows[0]!.customer_account_id, '123456789011')
+  t.equal(rows[0]!.metadata.licenseArn, 'arn:aws:license-manager::123456789011:license:l-9')
+  await postSns(built.app, sns('m-2', 'subscribe-success'))
+  t.equal((await accountRows(built))[0]!.status, 'active')
+})
+
+t.test('a legacy message finds an account keyed by LicenseArn through its CustomerIdentifier', async (t) => {
+  const built = await buildAws(t)
+  const c = { ...customer('concurrent'), CustomerIdentifier: ci }
+  built.fake.tokens.set('tok', c)
+  await postRegister(built.app, 'tok')
+  await postSns(built.app, sns('m-1', 'subscribe-success'))
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  t.equal(rows[0]!.external_id, c.LicenseArn)
+  t.equal(rows[0]!.status, 'active')
+})
+
+t.test('entitlement-updated pages GetEntitlements to the end and maps dimensions to plans', async (t) => {
+  const built = await buildAws(t, { AWS_PLAN_DIMENSIONS: 'gold=Gold,silver=Silver' })
+  built.fake.entitlementPageSize = 2
+  built.fake.entitlements.set(ci, [
+    { Dimension: 'seats', Value: { IntegerValue: 5 } },
+    { Dimension: 'storage', Value: { DoubleValue: 1.5 } },
+    { Dimension: 'silver', Value: { BooleanValue: true } },
+    { Dimension: 'region', Value: { StringValue: 'eu' } },
+    { Dimension: 'gold', Value: { BooleanValue: false } }
+  ])
+  await postSns(built.app, sns('m-1', 'subscribe-success'))
+  await postSns(built.app, sns('m-2', 'entitlement-updated'))
+  const calls = built.fake.calls('AWSMPEntitlementService.GetEntitlements')
+  t.same(calls.map((c) => c.body.NextToken ?? null), [null, '2', '4'])
+  t.same(calls[0]!.body.Filter, { CUSTOMER_IDENTIFIER: [ci] })
+  let [row] = await accountRows(built)
+  t.equal(row!.entitlements.length, 5)
+  t.equal(row!.plan, 'Silver')
+  t.same((await eventTypes(built)), ['account.provisioned', 'account.entitlements_updated', 'account.plan_changed'])
+
+  // An upgrade: the plan moves and says so; the same entitlements again change nothing.
+  built.fake.entitlements.set(ci, [{ Dimension: 'gold', Value: { BooleanValue: true } }])
+  await postSns(built.app, sns('m-3', 'entitlement-updated'))
+  await postSns(built.app, sns('m-4', 'entitlement-updated'))
+  row = (await accountRows(built))[0]
+  t.equal(row!.plan, 'Gold')
+  const events = await built.services.db.selectFrom('account_events').select(['type', 'data']).orderBy('id').execute()
+  t.same(events.map((e) => e.type).slice(3), ['account.entitlements_updated', 'account.plan_changed'])
+  t.same(events[4]!.data, { previous_plan: 'Silver', plan: 'Gold' })
+})
+
+t.test('without a dimension map the entitled dimension names the plan', async (t) => {
+  const built = await buildAws(t)
+  built.fake.entitlements.set(ci, [{ Dimension: 'premium_tier', Value: { IntegerValue: 1 } }, { Dimension: 'basic_tier', Value: { IntegerValue: 0 } }])
+  await postSns(built.app, sns('m-1', 'entitlement-updated'))
+  t.equal((await accountRows(built))[0]!.plan, 'premium_tier')
+})
+
+t.test('a GetEntitlements outage is a 5xx so SNS retries, and nothing is recorded', async (t) => {
+  const built = await buildAws(t)
+  built.fake.fail('AWSMPEntitlementService.GetEntitlements', 'InternalServiceErrorException')
+  const res = await postSns(built.app, sns('m-1', 'entitlement-updated'))
+  t.equal(res.statusCode, 500)
+  t.equal((await built.services.db.selectFrom('inbound_messages').selectAll().execute()).length, 0)
+  t.equal((await postSns(built.app, sns('m-1', 'entitlement-updated'))).statusCode, 200, 'the retry applies')
+})
+
+t.test('messages for another product are acknowledged and ignored', async (t) => {
+  const built = await buildAws(t)
+  const res = await postSns(built.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': ci, 'product-code': 'other' }))
+  t.same(res.json(), { status: 'ignored' })
+  t.equal((await accountRows(built)).length, 0)
+})
+
+// EventBridge
+const licenseArn = 'arn:aws:license-manager::123456789011:license:l-1abc'
+function event (id: string, detailType: string, detail: Record<string, unknown>) {
+  return { version: '0', id, 'detail-type': detailType, source: 'aws.agreement-marketplace', account: '999999999999', time: '2026-11-27T10:00:00Z', region: 'us-east-1', resources: [], detail }
+}
+const licenseDetail = { agreement: { id: 'agmt-1' }, product: { code: productCode }, license: { arn: licenseArn.replace(/^arn:/, '') }, acceptor: { accountId: '123456789011' } }
+const agreementDetail = (status: string) => ({ agreement: { id: 'agmt-1', status }, acceptor: { accountId: '123456789011' }, offer: { id: 'offer-1' } })
+const postEvent = (app: Awaited<ReturnType<typeof buildAws>>['app'], body: unknown, secret = eventsSecret) =>
+  app.inject({ method: 'POST', url: '/aws/events', headers: { 'x-marketgate-events-secret': secret }, payload: body as object })
+
+t.test('/aws/events needs the shared secret', async (t) => {
+  const built = await buildAws(t)
+  const e = event('e-1', 'License Updated - Manufacturer', licenseDetail)
+  t.equal((await postEvent(built.app, e, 'wrong-secret-0123456789')).statusCode, 401)
+  t.equal((await built.app.inject({ method: 'POST', url: '/aws/events', payload: e })).statusCode, 401)
+  t.equal((await accountRows(built)).length, 0)
+})
+
+t.test('/aws/events is closed without AWS_EVENTS_SECRET', async (t) => {
+  const built = await buildAws(t, { AWS_EVENTS_SECRET: '' })
+  t.equal((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).statusCode, 404)
+})
+
+t.test('EventBridge: license updated, agreement created, deprovisioned, ended — concurrent agreements end to end', async (t) => {
+  const built = await buildAws(t)
+  built.fake.entitlements.set(licenseArn, [{ Dimension: 'seats', Value: { IntegerValue: 10 } }])
+  // The license event arrives before registration: the account is created pending, keyed by the full ARN.
+  t.same((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).json(), { status: 'changed' })
+  let [row] = await accountRows(built)
+  t.equal(row!.external_id, licenseArn)
+  t.equal(row!.status, 'pending')
+  t.equal(row!.plan, 'seats')
+  t.equal(row!.metadata.agreementId, 'agmt-1')
+  t.same(built.fake.calls('AWSMPEntitlementService.GetEntitlements')[0]!.body.Filter, { LICENSE_ARN: [licenseArn] })
+
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+  t.equal((await accountRows(built)).length, 1)
+
+  await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  t.same((await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))).json(), { status: 'duplicate' })
+  await postEvent(built.app, event('e-3', 'License Deprovisioned - Manufacturer', licenseDetail))
+  t.equal((await accountRows(built))[0]!.status, 'suspended')
+  await postEvent(built.app, event('e-4', 'Purchase Agreement Ended - Manufacturer', agreementDetail('EXPIRED')))
+  row = (await accountRows(built))[0]
+  t.equal(row!.status, 'cancelled')
+  t.same((await postEvent(built.app, event('e-9', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'unchanged' })
+  t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ignored' })
+})
+
+t.test('an agreement event before the buyer is known waits, then applies at registration', async (t) => {
+  const built = await buildAws(t)
+  t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'waiting' })
+  t.equal((await accountRows(built)).length, 0)
+  const waiting = (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json()
+  t.equal(waiting.data.length, 1)
+  t.equal(waiting.data[0].match_key, 'aws-account:123456789011')
+
+  built.fake.tokens.set('tok', customer('concurrent'))
+  t.equal((await postRegister(built.app, 'tok')).statusCode, 303)
+  const [row] = await accountRows(built)
+  t.equal(row!.status, 'active')
+  t.equal(row!.metadata.agreementId, 'agmt-1')
+  t.same(await eventTypes(built), ['account.pending', 'account.provisioned', 'account.login'])
+  t.equal((await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data.length, 0)
+})
