@@ -4,7 +4,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { accountsRoutes } from './api/accounts.routes.js'
 import { loginTicketsRoutes } from './api/login-tickets.routes.js'
+import { usageRoutes } from './api/usage.routes.js'
+import { createUsageIngestFromServices } from './metering/metering.wiring.js'
 import { sessionPage } from './login/session.page.js'
+import { webhookEndpointsRoutes } from './api/webhook-endpoints.routes.js'
 import { requireAdminToken } from './api/admin-auth.js'
 import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
@@ -58,7 +61,11 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     requireAdminToken(v1, config.adminToken)
     await v1.register(accountsRoutes, { services })
     await v1.register(loginTicketsRoutes, { services, login: services.login })
-    if (config.aws) await v1.register(awsMessagesRoutes, { services })
+    if (config.aws) {
+      await v1.register(awsMessagesRoutes, { services })
+      await v1.register(usageRoutes, { services, ingest: createUsageIngestFromServices(services) })
+    }
+    await v1.register(webhookEndpointsRoutes, { services })
   }, { prefix: '/v1' })
 
   await app.register(sessionPage, { services, login: services.login })

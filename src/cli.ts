@@ -2,6 +2,8 @@ import { loadConfig, ConfigError } from './config.js'
 import { createLogger } from './logger.js'
 import { startGateway } from './server.js'
 import { herokuManifestText } from './manifest.js'
+import { createServices } from './services.js'
+import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
 import { openDatabase } from './storage/database.js'
 import { migrateToLatest } from './storage/migrate.js'
 
@@ -11,6 +13,7 @@ commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
   manifest heroku    print the Heroku addon-manifest.json for this configuration
+  worker             run the background workers only (webhook delivery), no HTTP
   help               this text`
 
 /** The `marketgate` command line. Returns when the command is done (start: on a signal). */
@@ -41,6 +44,18 @@ export async function main (argv: string[]): Promise<void> {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
           gateway.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
+        })
+      }
+      return
+    }
+    case 'worker': {
+      // Workers alone, for scaling delivery apart from HTTP (pair with MARKETGATE_WORKERS=off on gateways).
+      const services = await createServices({ config, logger })
+      const worker = createWebhookWorker(services)
+      worker.start()
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          worker.stop().then(() => services.close()).then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
         })
       }
       return

@@ -19,6 +19,7 @@ const Env = Type.Object({
   MARKETGATE_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   MARKETGATE_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1048576 }),
   MARKETGATE_WORKERS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  MARKETGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 120000, default: 15000 }),
 
   HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
   HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
@@ -61,6 +62,8 @@ export interface Config {
   logLevel: string
   bodyLimit: number
   workers: boolean
+  /** Deadline of one webhook attempt (connect, headers, body excerpt). */
+  webhookTimeoutMs: number
   heroku: {
     addonId: string
     /** The manifest's display name (HEROKU_ADDON_NAME, default the id). */
@@ -179,6 +182,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     logLevel: e.MARKETGATE_LOG_LEVEL,
     bodyLimit: e.MARKETGATE_BODY_LIMIT,
     workers: e.MARKETGATE_WORKERS === 'on',
+    webhookTimeoutMs: e.MARKETGATE_WEBHOOK_TIMEOUT_MS,
     heroku,
     aws
   })

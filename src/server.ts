@@ -4,6 +4,8 @@ import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
 import { startAwsWorkers } from './aws.workers.js'
+import { startMeteringWorker } from './metering/metering.wiring.js'
+import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -38,8 +40,10 @@ export async function startGateway (config: Readonly<Config>, logger: Logger): P
 export async function startWorkers (services: Services): Promise<{ stop(): Promise<void> }> {
   const stops: Array<() => Promise<void>> = []
   if (services.config.workers) {
-    // Issues add the delivery, metering and marketplace workers here.
-    if (services.config.aws) stops.push(startAwsWorkers(services))
+    if (services.config.aws) stops.push(startAwsWorkers(services), startMeteringWorker(services))
+    const webhooks = createWebhookWorker(services)
+    webhooks.start()
+    stops.push(() => webhooks.stop())
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /**
  * One prom-client registry per app instance (not the global one), so several apps in one
@@ -30,4 +30,12 @@ export function installRequestMetrics (app: FastifyInstance, registry: Registry)
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
   })
+}
+
+/**
+ * The registry's metric of this name, created on first use: several components of one kind
+ * (two metering jobs in a test, a worker restarted) share one series instead of colliding.
+ */
+export function counterOn<L extends string> (registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] })
 }

@@ -67,7 +67,9 @@ export async function appendEvents (
   if (events.length === 0) return []
   const now = deps.clock.now()
   const rows = events.map((e) => ({ id: deps.random.uuid(), account_id: accountId, type: e.type, data: JSON.stringify(e.data), occurred_at: now }))
-  await trx.insertInto('account_events').values(rows).execute()
+  // The account as this change left it, so every attempt of every webhook sends the same body.
+  const snapshot = accountId === null ? null : sql<string>`(select to_jsonb(a) from accounts a where a.id = ${accountId})`
+  await trx.insertInto('account_events').values(rows.map((r) => ({ ...r, account_snapshot: snapshot }))).execute()
   const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', true).execute()
   const deliveries = rows.flatMap((event) => endpoints
     .filter((ep) => ep.events === null || ep.events.includes(event.type))

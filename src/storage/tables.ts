@@ -24,6 +24,8 @@ export interface AccountEventTable {
   type: string
   data: Json<Record<string, unknown>>
   occurred_at: Timestamp
+  /** The account row as it was when the event happened (to_jsonb of accounts.*); null for gateway events. */
+  account_snapshot: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
 }
 
 export interface WebhookEndpointTable {
@@ -35,6 +37,11 @@ export interface WebhookEndpointTable {
   secret_encrypted: string
   created_at: Timestamp
   updated_at: Timestamp
+  previous_secret_encrypted: ColumnType<string | null, string | null | undefined, string | null>
+  previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  failing_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface WebhookDeliveryTable {
@@ -48,6 +55,24 @@ export interface WebhookDeliveryTable {
   lease_expires_at: Timestamp | null
   created_at: Timestamp
   updated_at: Timestamp
+  last_status_code: ColumnType<number | null, number | null | undefined, number | null>
+  last_error: ColumnType<string | null, string | null | undefined, string | null>
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  succeeded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  dead_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+export interface WebhookDeliveryAttemptTable {
+  id: string
+  delivery_id: string
+  attempt: number
+  worker: string
+  attempted_at: Timestamp
+  duration_ms: number
+  status_code: number | null
+  response_excerpt: string | null
+  error: string | null
+  outcome: string
 }
 
 export interface InboundMessageTable {
@@ -90,6 +115,35 @@ export interface ParkedMessageTable {
   created_at: Timestamp
 }
 
+export interface UsageReportTable {
+  id: string
+  account_id: string
+  dimension: string
+  quantity: ColumnType<number, number, number>
+  occurred_at: Timestamp
+  usage_hour: Timestamp
+  billed_hour: Timestamp
+  idempotency_key: string | null
+  created_at: Timestamp
+}
+
+export interface UsageHourTable {
+  account_id: string
+  dimension: string
+  hour: Timestamp
+  quantity: ColumnType<number, number | undefined, number>
+  reports: ColumnType<number, number | undefined, number>
+  status: ColumnType<string, string | undefined, string>
+  sent_quantity: number | null
+  metering_status: string | null
+  metering_record_id: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp | null
+  last_error: string | null
+  sent_at: Timestamp | null
+  updated_at: Timestamp
+}
+
 export interface JobLeaseTable {
   name: string
   owner: string
@@ -101,10 +155,13 @@ export interface Database {
   account_events: AccountEventTable
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
+  webhook_delivery_attempts: WebhookDeliveryAttemptTable
   inbound_messages: InboundMessageTable
   account_credentials: AccountCredentialTable
   login_tickets: LoginTicketTable
   parked_messages: ParkedMessageTable
+  usage_reports: UsageReportTable
+  usage_hours: UsageHourTable
   job_leases: JobLeaseTable
 }
 

@@ -26,6 +26,15 @@ export class AwsFake {
   readonly queue: QueuedMessage[] = []
   /** Errors to answer, in order, for a target (then normal service resumes). */
   readonly failures = new Map<string, string[]>()
+  /** BatchMeterUsage: what AWS has billed, by customer|dimension|hour. */
+  readonly metered = new Map<string, { quantity: number, id: string, sends: number }>()
+  /** Customers (LicenseArn or CustomerIdentifier) AWS answers CustomerNotSubscribed for. */
+  readonly unsubscribed = new Set<string>()
+  /** Customers whose records come back once in UnprocessedRecords. */
+  readonly unprocessedOnce = new Set<string>()
+  /** The fake's clock for the metering time window; records older than the window fail the batch. */
+  meteringNow: () => Date = () => new Date()
+  meteringWindowMs = 24 * 3600_000
   #server: Server | undefined
   #requestSeq = 0
   url = ''
@@ -60,6 +69,9 @@ export class AwsFake {
     this.queue.length = 0
     this.failures.clear()
     this.entitlementPageSize = 25
+    this.metered.clear()
+    this.unsubscribed.clear()
+    this.unprocessedOnce.clear()
   }
 
   /** Requests for one target, e.g. `AWSMPMeteringService.ResolveCustomer`. */
@@ -90,8 +102,36 @@ export class AwsFake {
       return { status: 200, body: result }
     },
     'AWSMPMeteringService.BatchMeterUsage': (body) => {
-      const records = (body.UsageRecords ?? []) as unknown[]
-      return { status: 200, body: { Results: records.map((r, i) => ({ UsageRecord: r, MeteringRecordId: `mr-${i}`, Status: 'Success' })), UnprocessedRecords: [] } }
+      // As AWS: at most 25 records; one window for every record or the whole call fails;
+      // per hour the first quantity wins (same again = Success with the same id).
+      const records = (body.UsageRecords ?? []) as Array<Record<string, unknown>>
+      if (records.length > 25) return error('ValidationException')
+      const now = this.meteringNow().getTime()
+      for (const r of records) {
+        if (r.CustomerIdentifier !== undefined && body.ProductCode === undefined) return error('InvalidProductCodeException')
+        if (r.LicenseArn !== undefined && body.ProductCode !== undefined) return error('ValidationException')
+        const at = Number(r.Timestamp) * 1000
+        if (at < now - this.meteringWindowMs || at > now + 3600_000) return error('TimestampOutOfBoundsException')
+      }
+      const Results: unknown[] = []
+      const UnprocessedRecords: unknown[] = []
+      for (const r of records) {
+        const customer = String(r.LicenseArn ?? r.CustomerIdentifier)
+        if (this.unprocessedOnce.delete(customer)) { UnprocessedRecords.push(r); continue }
+        if (this.unsubscribed.has(customer)) { Results.push({ UsageRecord: r, Status: 'CustomerNotSubscribed' }); continue }
+        const key = `${customer}|${String(r.Dimension)}|${Number(r.Timestamp) * 1000}`
+        const quantity = Number(r.Quantity ?? 0)
+        const seen = this.metered.get(key)
+        if (seen === undefined) {
+          const id = `mr-${this.metered.size + 1}`
+          this.metered.set(key, { quantity, id, sends: 1 })
+          Results.push({ UsageRecord: r, MeteringRecordId: id, Status: 'Success' })
+        } else {
+          seen.sends++
+          Results.push({ UsageRecord: r, MeteringRecordId: seen.id, Status: seen.quantity === quantity ? 'Success' : 'DuplicateRecord' })
+        }
+      }
+      return { status: 200, body: { Results, UnprocessedRecords } }
     },
     'AWSMPEntitlementService.GetEntitlements': (body) => {
       const filter = (body.Filter ?? {}) as Record<string, string[]>

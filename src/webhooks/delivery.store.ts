@@ -1,0 +1,158 @@
+import { sql, type Kysely } from 'kysely'
+import { EventType, notFound, MarketgateError, type Clock, type Page, type Random } from '../../core/index.js'
+import { pageOf } from '../storage/cursor.js'
+import { outboxChannel, rowToAccount } from '../storage/account.store.js'
+import type { AccountRow, Database } from '../storage/tables.js'
+import type { EndpointRow } from './endpoint.store.js'
+import type { WebhookSource } from './webhook.body.js'
+
+export const deliveryStatuses = ['pending', 'retrying', 'succeeded', 'dead'] as const
+export type DeliveryStatus = (typeof deliveryStatuses)[number]
+
+export interface DeliveryAttempt {
+  attempt: number
+  attemptedAt: Date
+  durationMs: number
+  statusCode: number | null
+  responseExcerpt: string | null
+  error: string | null
+  outcome: string
+}
+
+export interface Delivery {
+  id: string
+  eventId: string
+  eventType: string
+  status: DeliveryStatus
+  attemptCount: number
+  nextAttemptAt: Date | null
+  lastStatusCode: number | null
+  lastError: string | null
+  createdAt: Date
+  succeededAt: Date | null
+  deadAt: Date | null
+  attempts: DeliveryAttempt[]
+}
+
+/** What the worker needs to send one delivery. */
+export interface DeliveryContext {
+  source: WebhookSource
+  endpoint: Pick<EndpointRow, 'id' | 'url' | 'secret_encrypted' | 'previous_secret_encrypted' | 'previous_secret_expires_at'>
+}
+
+/** Reads and requeues of the webhook outbox, for the worker and the /v1 API. */
+export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }) {
+  const { db, clock, random } = deps
+
+  async function insertDelivery (db: Kysely<Database>, endpointId: string, eventId: string, now: Date): Promise<string> {
+    const id = random.uuid()
+    await db.insertInto('webhook_deliveries').values({ id, event_id: eventId, endpoint_id: endpointId, next_attempt_at: now, created_at: now, updated_at: now }).execute()
+    await sql`select pg_notify(${outboxChannel}, '')`.execute(db)
+    return id
+  }
+
+  async function requireEnabled (endpointId: string): Promise<void> {
+    const ep = await db.selectFrom('webhook_endpoints').select('enabled').where('id', '=', endpointId).executeTakeFirst()
+    if (ep === undefined) throw notFound('webhook endpoint')
+    if (!ep.enabled) throw new MarketgateError('CONFLICT', 'the webhook endpoint is disabled; enable it first')
+  }
+
+  return {
+    /** The event, the account as the event left it, and the endpoint's signing material. */
+    async context (deliveryId: string): Promise<DeliveryContext | undefined> {
+      const row = await db.selectFrom('webhook_deliveries as d')
+        .innerJoin('account_events as e', 'e.id', 'd.event_id')
+        .innerJoin('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
+        .select(['e.id as event_id', 'e.type', 'e.data', 'e.occurred_at', 'e.account_id', 'e.account_snapshot',
+          'ep.id as endpoint_id', 'ep.url', 'ep.secret_encrypted', 'ep.previous_secret_encrypted', 'ep.previous_secret_expires_at'])
+        .where('d.id', '=', deliveryId).executeTakeFirst()
+      if (row === undefined) return undefined
+      let accountRow = row.account_snapshot as unknown as AccountRow | null
+      // Events written before snapshots existed: the account as it is now.
+      if (accountRow === null && row.account_id !== null) {
+        accountRow = await db.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst() ?? null
+      }
+      return {
+        source: { id: row.event_id, type: row.type, data: row.data, occurredAt: new Date(row.occurred_at), account: accountRow ? rowToAccount(accountRow) : undefined },
+        endpoint: { id: row.endpoint_id, url: row.url, secret_encrypted: row.secret_encrypted, previous_secret_encrypted: row.previous_secret_encrypted, previous_secret_expires_at: row.previous_secret_expires_at }
+      }
+    },
+
+    /** Queues a `webhook.test` event for one endpoint only. */
+    async enqueueTest (endpointId: string): Promise<{ eventId: string, deliveryId: string }> {
+      await requireEnabled(endpointId)
+      const now = clock.now()
+      return db.transaction().execute(async (trx) => {
+        const eventId = random.uuid()
+        await trx.insertInto('account_events').values({
+          id: eventId, account_id: null, type: EventType.webhookTest, data: JSON.stringify({ endpoint_id: endpointId, message: 'a test webhook from Marketgate' }), occurred_at: now
+        }).execute()
+        return { eventId, deliveryId: await insertDelivery(trx, endpointId, eventId, now) }
+      })
+    },
+
+    /** Sends one event to one endpoint again, as a new delivery with a fresh schedule and the same webhook-id. */
+    async replay (endpointId: string, eventId: string): Promise<string> {
+      await requireEnabled(endpointId)
+      const event = await db.selectFrom('account_events').select('id').where('id', '=', eventId).executeTakeFirst()
+      if (event === undefined) throw notFound('event')
+      return insertDelivery(db, endpointId, eventId, clock.now())
+    },
+
+    /** Puts every failed (retrying) or dead delivery of an endpoint created since `since` back to due now, with a fresh schedule. */
+    async recover (endpointId: string, since: Date): Promise<number> {
+      await requireEnabled(endpointId)
+      const now = clock.now()
+      const r = await db.updateTable('webhook_deliveries')
+        .set({ status: 'pending', attempts: 0, next_attempt_at: now, dead_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })
+        .where('endpoint_id', '=', endpointId).where('status', 'in', ['retrying', 'dead']).where('created_at', '>=', since)
+        .executeTakeFirst()
+      const count = Number(r.numUpdatedRows)
+      if (count > 0) await sql`select pg_notify(${outboxChannel}, '')`.execute(db)
+      return count
+    },
+
+    /** An endpoint's deliveries, oldest first, each with its attempts. */
+    async list (endpointId: string, filter: { status?: DeliveryStatus }, page: { limit: number, after?: string }): Promise<Page<Delivery>> {
+      let q = db.selectFrom('webhook_deliveries as d').innerJoin('account_events as e', 'e.id', 'd.event_id')
+        .selectAll('d').select('e.type as event_type').where('d.endpoint_id', '=', endpointId)
+      if (filter.status) q = q.where('d.status', '=', filter.status)
+      if (page.after) q = q.where('d.id', '>', page.after)
+      const rows = await q.orderBy('d.id').limit(page.limit + 1).execute()
+      const ids = rows.map((r) => r.id)
+      const attempts = ids.length === 0 ? [] : await db.selectFrom('webhook_delivery_attempts').selectAll()
+        .where('delivery_id', 'in', ids).orderBy('id').execute()
+      const deliveries = rows.map((r): Delivery => ({
+        id: r.id,
+        eventId: r.event_id,
+        eventType: r.event_type,
+        status: r.status as DeliveryStatus,
+        attemptCount: r.attempts,
+        nextAttemptAt: r.status === 'pending' || r.status === 'retrying' ? new Date(r.next_attempt_at) : null,
+        lastStatusCode: r.last_status_code,
+        lastError: r.last_error,
+        createdAt: new Date(r.created_at),
+        succeededAt: r.succeeded_at,
+        deadAt: r.dead_at,
+        attempts: attempts.filter((a) => a.delivery_id === r.id).map((a) => ({
+          attempt: a.attempt, attemptedAt: new Date(a.attempted_at), durationMs: a.duration_ms, statusCode: a.status_code,
+          responseExcerpt: a.response_excerpt, error: a.error, outcome: a.outcome
+        }))
+      }))
+      return pageOf(deliveries, page.limit)
+    },
+
+    /** Seconds since the oldest due delivery (of an enabled endpoint) became due; 0 when none is. */
+    async oldestDueAgeSeconds (): Promise<number> {
+      const now = clock.now()
+      const row = await db.selectFrom('webhook_deliveries as d').innerJoin('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
+        .select((eb) => eb.fn.min('d.next_attempt_at').as('oldest'))
+        .where('d.status', 'in', ['pending', 'retrying']).where('d.next_attempt_at', '<=', now).where('ep.enabled', '=', true)
+        .executeTakeFirst()
+      const oldest = row?.oldest
+      return oldest ? Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000) : 0
+    }
+  }
+}
+
+export type DeliveryStore = ReturnType<typeof createDeliveryStore>
