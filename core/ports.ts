@@ -88,6 +88,21 @@ export interface LoginHandoff {
 }
 
 /**
+ * Credentials the gateway issues to marketplace customers: the API key a Heroku app receives
+ * as `<PREFIX>_API_KEY`. Keys are random, sealed at rest, and one is current per account.
+ */
+export interface CredentialStore {
+  /**
+   * Inside a lifecycle change (`ExecuteOptions.within`): the account's current API key, or a
+   * fresh random one issued in the same transaction when it has none. Returns it in clear.
+   * `tx` must come from the same storage as this store.
+   */
+  ensureApiKey(tx: LifecycleTx, accountId: string): Promise<string>
+  /** The account's current API key in clear, or undefined when it has none. */
+  currentApiKey(accountId: string): Promise<string | undefined>
+}
+
+/**
  * Finds accounts by marketplace facts kept in their metadata. AWS needs it: a legacy SNS
  * message names only the CustomerIdentifier, an EventBridge agreement event only the agreement
  * and the buyer's AWS account, while accounts are keyed by LicenseArn where AWS gives one.

@@ -1,6 +1,7 @@
 import { loadConfig, ConfigError } from './config.js'
 import { createLogger } from './logger.js'
 import { startGateway } from './server.js'
+import { herokuManifestText } from './manifest.js'
 import { createServices } from './services.js'
 import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
 import { openDatabase } from './storage/database.js'
@@ -11,6 +12,7 @@ const usage = `usage: marketgate [command]
 commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
+  manifest heroku    print the Heroku addon-manifest.json for this configuration
   worker             run the background workers only (webhook delivery), no HTTP
   help               this text`
 
@@ -66,6 +68,17 @@ export async function main (argv: string[]): Promise<void> {
       } finally {
         await database.close()
       }
+      return
+    }
+    case 'manifest': {
+      const text = argv[1] === 'heroku' ? herokuManifestText(config) : undefined
+      if (text === undefined) {
+        process.stderr.write(argv[1] === 'heroku'
+          ? 'marketgate: configuration error: HEROKU_ADDON_ID: set HEROKU_ADDON_ID and HEROKU_ADDON_PASSWORD to describe a Heroku add-on\n'
+          : `marketgate: unknown manifest "${argv[1] ?? ''}" (try: manifest heroku)\n`)
+        process.exit(argv[1] === 'heroku' ? 78 : 64)
+      }
+      process.stdout.write(text)
       return
     }
     case 'help':

@@ -23,6 +23,7 @@ const Env = Type.Object({
 
   HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
   HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  HEROKU_ADDON_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   HEROKU_SSO_SALT: Type.Optional(Type.String({ minLength: 8 })),
   HEROKU_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   HEROKU_API_URL: Type.String({ pattern: '^https?://', default: 'https://api.heroku.com' }),
@@ -65,6 +66,8 @@ export interface Config {
   webhookTimeoutMs: number
   heroku: {
     addonId: string
+    /** The manifest's display name (HEROKU_ADDON_NAME, default the id). */
+    addonName: string
     password: string
     ssoSalt: string | undefined
     oauthClientSecret: string | undefined
@@ -135,6 +138,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     if (e.HEROKU_ADDON_PASSWORD === undefined) throw new ConfigError('HEROKU_ADDON_PASSWORD', 'required when HEROKU_ADDON_ID is set')
     heroku = {
       addonId: e.HEROKU_ADDON_ID,
+      addonName: e.HEROKU_ADDON_NAME ?? e.HEROKU_ADDON_ID,
       password: e.HEROKU_ADDON_PASSWORD,
       ssoSalt: e.HEROKU_SSO_SALT,
       oauthClientSecret: e.HEROKU_OAUTH_CLIENT_SECRET,

@@ -8,6 +8,17 @@ import { pageOf } from './cursor.js'
 
 export const outboxChannel = 'marketgate_outbox'
 
+// The Kysely transaction behind each LifecycleTx we hand out, so that other stores (credentials)
+// can write in the same transaction without widening the core port.
+const transactions = new WeakMap<LifecycleTx, Transaction<Database>>()
+
+/** The Kysely transaction behind a LifecycleTx of this store; throws for any other. */
+export function transactionOf (tx: LifecycleTx): Transaction<Database> {
+  const trx = transactions.get(tx)
+  if (trx === undefined) throw new Error('not a transaction of the account store')
+  return trx
+}
+
 export function rowToAccount (row: AccountRow): Account {
   return {
     id: row.id,
@@ -76,7 +87,7 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
   const { db, clock, random } = deps
 
   function txPort (trx: Transaction<Database>): LifecycleTx {
-    return {
+    const port: LifecycleTx = {
       lockAccountByKey: (key) => lockAccountByKey(trx, key),
       lockAccountById: (id) => lockAccountById(trx, id),
       async insertAccount (draft) {
@@ -117,6 +128,8 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
         return row !== undefined
       }
     }
+    transactions.set(port, trx)
+    return port
   }
 
   return {

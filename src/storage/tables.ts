@@ -82,6 +82,16 @@ export interface InboundMessageTable {
   received_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface AccountCredentialTable {
+  id: string
+  account_id: string
+  kind: string
+  secret_encrypted: string
+  secret_digest: string
+  created_at: Timestamp
+  expires_at: Timestamp | null
+}
+
 export interface LoginTicketTable {
   id: string
   ticket_digest: string
@@ -147,6 +157,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable
   webhook_delivery_attempts: WebhookDeliveryAttemptTable
   inbound_messages: InboundMessageTable
+  account_credentials: AccountCredentialTable
   login_tickets: LoginTicketTable
   parked_messages: ParkedMessageTable
   usage_reports: UsageReportTable

@@ -1,0 +1,33 @@
+/**
+ * What the Heroku provider needs to know about its configuration: the slice of the
+ * gateway's config for Heroku plus the two URLs it hands out. `src/providers.ts` builds it.
+ */
+export interface HerokuSettings {
+  /** The manifest slug; also the HTTP Basic user. */
+  addonId: string
+  /** The manifest's display name. */
+  addonName: string
+  password: string
+  /** Without a salt, single sign-on is off (no routes, nothing in the manifest). */
+  ssoSalt: string | undefined
+  configVarsPrefix: string
+  /** Allow-lists; undefined accepts any value. */
+  plans: string[] | undefined
+  regions: string[] | undefined
+  /** MARKETGATE_PUBLIC_URL, without a trailing slash: where Heroku and browsers reach us. */
+  publicUrl: string
+  /** MARKETGATE_SERVICE_URL: the `<PREFIX>_URL` config var. */
+  serviceUrl: string
+}
+
+/** The paths the manifest names; the routes are registered at exactly these. */
+export const herokuPaths = {
+  prefix: '/heroku',
+  resources: '/heroku/resources',
+  ssoLogin: '/heroku/sso/login'
+} as const
+
+/** The config vars provisioning returns, in manifest order. */
+export function configVarNames (settings: Pick<HerokuSettings, 'configVarsPrefix'>): { url: string, apiKey: string } {
+  return { url: `${settings.configVarsPrefix}_URL`, apiKey: `${settings.configVarsPrefix}_API_KEY` }
+}

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto'
+import { constantTimeEqual } from './heroku.auth.js'
+
+/** Heroku signs SSO requests at most this long ago (kensa rejects a 6-minute-old one). */
+export const maxTokenAgeSeconds = 5 * 60
+/** Clock skew tolerated for timestamps from the future. */
+export const maxTokenLeadSeconds = 60
+
+/** The signed fields of one SSO request, from the form POST or the legacy GET. */
+export interface SsoClaim {
+  resourceId: string
+  timestamp: string
+  /** v1 `token` and v3 `resource_token`: sha1(id:salt:timestamp). */
+  tokens: string[]
+  /** v3 `user_scoped_resource_token`: sha256(uuid:salt:timestamp:user_id:email). */
+  userScopedToken?: string
+  userId?: string
+  email?: string
+}
+
+export type SsoVerdict = { ok: true } | { ok: false, reason: string }
+
+/** sha1(id:salt:timestamp), lower-case hex: the v1 `token` and the v3 `resource_token`. */
+export function resourceToken (id: string, salt: string, timestamp: string): string {
+  return createHash('sha1').update(`${id}:${salt}:${timestamp}`).digest('hex')
+}
+
+/** sha256(uuid:salt:timestamp:user_id:email), lower-case hex: the v3 user-scoped token. */
+export function userScopedResourceToken (uuid: string, salt: string, timestamp: string, userId: string, email: string): string {
+  return createHash('sha256').update(`${uuid}:${salt}:${timestamp}:${userId}:${email}`).digest('hex')
+}
+
+/**
+ * Checks an SSO claim against the salt at `now`. A user-scoped token, when present, must be
+ * valid: it is the only one that vouches for the email and user id, so we never fall back to
+ * the sha1 token then (a tampered email would pass it). Otherwise every sha1 token given must
+ * be valid, and there must be one.
+ */
+export function verifySsoClaim (claim: SsoClaim, salt: string, now: Date): SsoVerdict {
+  if (!/^\d{1,12}$/.test(claim.timestamp)) return { ok: false, reason: 'the timestamp is not a number of seconds' }
+  const skew = Math.floor(now.getTime() / 1000) - Number(claim.timestamp)
+  if (skew > maxTokenAgeSeconds) return { ok: false, reason: 'the sign-in link has expired' }
+  if (-skew > maxTokenLeadSeconds) return { ok: false, reason: 'the sign-in timestamp is in the future' }
+
+  if (claim.userScopedToken !== undefined) {
+    const expected = userScopedResourceToken(claim.resourceId, salt, claim.timestamp, claim.userId ?? '', claim.email ?? '')
+    return constantTimeEqual(claim.userScopedToken.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: 'the sign-in token is not valid' }
+  }
+  if (claim.tokens.length === 0) return { ok: false, reason: 'the sign-in token is missing' }
+  const expected = resourceToken(claim.resourceId, salt, claim.timestamp)
+  const allValid = claim.tokens.map((t) => constantTimeEqual(t.toLowerCase(), expected)).every(Boolean)
+  return allValid ? { ok: true } : { ok: false, reason: 'the sign-in token is not valid' }
+}
