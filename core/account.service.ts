@@ -12,6 +12,8 @@ export interface ExecuteOptions {
   createIfAbsent?: boolean
   /** The marketplace's id of the message carrying this command: a repeat changes nothing. */
   messageId?: string
+  /** Whose message id it is, when the target is an account id rather than a key. */
+  messageMarketplace?: Marketplace
   messagePayload?: unknown
   /** Facts of a new account that the command does not carry. */
   draft?: { customerAccountId?: string | null }
@@ -51,8 +53,9 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
 
   async function run (tx: LifecycleTx, target: Target, command: Command, options: ExecuteOptions): Promise<LifecycleResult> {
     if (options.messageId !== undefined) {
-      const marketplace: Marketplace | undefined = 'key' in target ? target.key.marketplace : undefined
-      const first = await tx.recordInboundMessage(marketplace ?? 'aws', options.messageId, options.messagePayload ?? null)
+      const marketplace = options.messageMarketplace ?? ('key' in target ? target.key.marketplace : undefined)
+      if (marketplace === undefined) throw new MarketgateError('INTERNAL', 'a message id needs its marketplace')
+      const first = await tx.recordInboundMessage(marketplace, options.messageId, options.messagePayload ?? null)
       if (!first) return { outcome: 'duplicate', created: false, account: await lock(tx, target), events: [] }
     }
 

@@ -62,7 +62,7 @@ export function createNotificationHandler (deps: HandlerDeps) {
     const command = await commandFor(n, found.account)
     try {
       const r = await deps.lifecycle.execute(found.target, command, {
-        createIfAbsent: true, messageId: n.messageId, messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
+        createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
       })
       deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
       if (r.account?.customerAccountId) await releaseWaiting(r.account.customerAccountId)

@@ -13,7 +13,11 @@ export const migrationsFolder = fileURLToPath(new URL('../../migrations', import
 export async function migrateToLatest (db: Kysely<Database>): Promise<MigrationResult[]> {
   const migrator = new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder })
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder }),
+    // Migrations here only add; branches that land in another order than their names (as
+    // 0800_webhook_delivery did after 0910_usage) must still apply on a database that ran
+    // the later-named ones first, instead of refusing to start.
+    allowUnorderedMigrations: true
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
