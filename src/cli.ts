@@ -1,10 +1,9 @@
 import { loadConfig, ConfigError } from './config.js'
 import { createLogger } from './logger.js'
-import { startGateway } from './server.js'
+import { startGateway, startWorkers } from './server.js'
 import { herokuManifestText } from './manifest.js'
 import { createServices } from './services.js'
-import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
-import { openDatabase } from './storage/database.js'
+import { DataDirInUseError, openDatabase } from './storage/database.js'
 import { migrateToLatest } from './storage/migrate.js'
 
 const usage = `usage: marketgate [command]
@@ -13,7 +12,7 @@ commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
   manifest heroku    print the Heroku addon-manifest.json for this configuration
-  worker             run the background workers only (webhook delivery), no HTTP
+  worker             run the background workers only (webhooks, AWS, metering), no HTTP; Postgres only
   help               this text`
 
 /** The `marketgate` command line. Returns when the command is done (start: on a signal). */
@@ -38,6 +37,10 @@ export async function main (argv: string[]): Promise<void> {
           process.stderr.write(`marketgate: configuration error: ${err.message}\n`)
           process.exit(78)
         }
+        if (err instanceof DataDirInUseError) {
+          process.stderr.write(`marketgate: ${err.message}\n`)
+          process.exit(75)
+        }
         logger.fatal({ err }, 'failed to start')
         process.exit(1)
       })
@@ -49,13 +52,14 @@ export async function main (argv: string[]): Promise<void> {
       return
     }
     case 'worker': {
-      // Workers alone, for scaling delivery apart from HTTP (pair with MARKETGATE_WORKERS=off on gateways).
-      const services = await createServices({ config, logger })
-      const worker = createWebhookWorker(services)
-      worker.start()
+      // Background work alone (webhook delivery, AWS polling and reconciliation, metering),
+      // for scaling it apart from HTTP; pair with MARKETGATE_WORKERS=off on the gateways.
+      // Needs Postgres: an embedded database belongs to one process.
+      const services = await createServices({ config: { ...config, workers: true }, logger })
+      const workers = await startWorkers(services)
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
-          worker.stop().then(() => services.close()).then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
+          workers.stop().then(() => services.close()).then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
         })
       }
       return

@@ -93,12 +93,14 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ services: Services, ingest
   })
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
 function decodeUsageCursor (cursor: string | undefined): { hour: Date, accountId: string, dimension: string } | undefined {
   if (!cursor) return undefined
   try {
     const [hour, accountId, dimension] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string]
     const at = new Date(hour)
-    if (Number.isNaN(at.getTime()) || typeof accountId !== 'string' || typeof dimension !== 'string') throw new Error('bad')
+    if (Number.isNaN(at.getTime()) || typeof accountId !== 'string' || !uuidPattern.test(accountId) || typeof dimension !== 'string') throw new Error('bad')
     return { hour: at, accountId, dimension }
   } catch {
     throw new MarketgateError('VALIDATION_FAILED', 'invalid cursor')

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import { PGlite } from '@electric-sql/pglite'
@@ -38,16 +38,51 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
     return { db, engine: 'postgres', url, close: () => db.destroy() }
   }
   let client: PGlite
+  let unlock = () => {}
   if (url === 'pglite://memory') {
     client = new PGlite()
   } else {
-    const dir = `${options.dataDir}/pgdata`
     mkdirSync(options.dataDir, { recursive: true })
-    client = new PGlite(dir)
+    unlock = lockDataDir(options.dataDir)
+    client = new PGlite(`${options.dataDir}/pgdata`)
   }
   await client.waitReady
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) })
-  return { db, engine: 'pglite', url: null, close: () => db.destroy() }
+  return { db, engine: 'pglite', url: null, close: async () => { await db.destroy(); unlock() } }
+}
+
+export class DataDirInUseError extends Error {}
+
+/**
+ * An embedded database belongs to one process: a second one (a `marketgate worker` beside
+ * `npm start`) would corrupt it. A lock file with the owner's pid refuses the second
+ * process clearly; a lock left by a process that died is taken over.
+ */
+function lockDataDir (dataDir: string): () => void {
+  const file = `${dataDir}/marketgate.lock`
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' })
+      return () => rmSync(file, { force: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const pid = Number(readFileSync(file, 'utf8'))
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new DataDirInUseError(`the embedded database in ${dataDir} is in use by process ${pid}; several processes need DATABASE_URL=postgres://…`)
+      }
+      rmSync(file, { force: true })
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${dataDir}`)
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** True when the database answers a trivial query. */

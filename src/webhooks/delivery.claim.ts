@@ -130,7 +130,17 @@ export async function disableEndpoint (
     .where('endpoint_id', '=', endpointId).where('status', 'in', ['pending', 'retrying']).execute()
   await appendEvents(trx, deps, null, [{
     type: EventType.endpointDisabled,
-    data: { endpoint_id: ep.id, url: ep.url, reason, failing_since: ep.failing_since ? new Date(ep.failing_since).toISOString() : null }
+    data: { endpoint_id: ep.id, url: publicUrlOf(ep.url), reason, failing_since: ep.failing_since ? new Date(ep.failing_since).toISOString() : null }
   }])
   return true
+}
+
+/** An endpoint URL safe to show other endpoints: no credentials, query or fragment. */
+export function publicUrlOf (url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return '[invalid url]'
+  }
 }

@@ -106,6 +106,9 @@ export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock,
       const r = await db.updateTable('webhook_deliveries')
         .set({ status: 'pending', attempts: 0, next_attempt_at: now, dead_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })
         .where('endpoint_id', '=', endpointId).where('status', 'in', ['retrying', 'dead']).where('created_at', '>=', since)
+        // Never a delivery a worker holds right now: resetting it would let a second worker
+        // send it while the first is still sending.
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
         .executeTakeFirst()
       const count = Number(r.numUpdatedRows)
       if (count > 0) await sql`select pg_notify(${outboxChannel}, '')`.execute(db)

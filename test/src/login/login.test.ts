@@ -75,6 +75,8 @@ t.test("without a login URL the browser goes to the gateway's own signed-in page
   const forged = cookie.slice(0, -1) + (cookie.endsWith('A') ? 'B' : 'A')
   const tampered = await app.inject({ method: 'GET', url: '/session', headers: { cookie: forged } })
   t.equal(tampered.statusCode, 401)
+  const garbled = await app.inject({ method: 'GET', url: '/session', headers: { cookie: 'marketgate_session=%E0%A4%A' } })
+  t.equal(garbled.statusCode, 401, 'a malformed cookie is no session, not a 500')
 })
 
 t.test('the session expires, and AWS sessions get no Heroku navigation', async (t) => {

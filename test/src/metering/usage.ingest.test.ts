@@ -82,3 +82,19 @@ t.test('an unsubscribe-pending account may report within its final window, not a
   await m.services.lifecycle.execute({ accountId: acc.id }, { type: 'cancel' })
   t.equal((await m.report({ account_id: acc.id, dimension: 'requests', quantity: 1 })).statusCode, 400)
 })
+
+t.test('usage lists page by cursor; a forged cursor is a 400', async (t) => {
+  const m = await buildMetering(t)
+  const acc = await m.subscriber(1)
+  await m.report({ records: ['a', 'b', 'c'].map((d) => ({ account_id: acc.id, dimension: d, quantity: 1 })) })
+  const page1 = (await m.app.inject({ method: 'GET', url: '/v1/usage?limit=2', headers: m.auth })).json()
+  t.same(page1.data.map((r: { dimension: string }) => r.dimension), ['a', 'b'])
+  const page2 = (await m.app.inject({ method: 'GET', url: `/v1/usage?limit=2&cursor=${page1.next_cursor}`, headers: m.auth })).json()
+  t.same(page2.data.map((r: { dimension: string }) => r.dimension), ['c'])
+  t.equal(page2.next_cursor, null)
+  for (const cursor of ['%%%', Buffer.from(JSON.stringify(['2026-11-27T10:00:00Z', 'not-a-uuid', 'a'])).toString('base64url')]) {
+    const res = await m.app.inject({ method: 'GET', url: `/v1/usage?cursor=${cursor}`, headers: m.auth })
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().error.code, 'VALIDATION_FAILED')
+  }
+})
