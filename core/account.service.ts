@@ -1,7 +1,7 @@
 import type { Account, AccountKey, Marketplace } from './account.js'
 import type { Command } from './account.commands.js'
 import { transition, type MachineState } from './account.machine.js'
-import type { StoredEvent } from './events.js'
+import type { LifecycleEvent, StoredEvent } from './events.js'
 import { MarketgateError } from './errors.js'
 import type { LifecycleStore, LifecycleTx } from './ports.js'
 
@@ -59,6 +59,16 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
       if (!first) return { outcome: 'duplicate', created: false, account: await lock(tx, target), events: [] }
     }
 
+    // A creating command first tries the insert: a new account then costs no locking read.
+    // If the key exists, the insert yields and the usual path below locks and decides.
+    if (options.createIfAbsent && 'key' in target && (command.type === 'provision' || command.type === 'pending')) {
+      const step = transition(undefined, command)
+      if (step.kind === 'changed') {
+        const account = await tx.insertAccount({ ...target.key, ...withDraft(step.next, options) })
+        if (account !== undefined) return finish(tx, account, step.events, true, options)
+      }
+    }
+
     // Two rounds at most: if a concurrent writer creates the account between our lock and our
     // insert, the insert yields and the second round sees (and waits for) that account.
     for (let round = 0; round < 2; round++) {
@@ -79,12 +89,16 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
       } else {
         account = await tx.updateAccount(current!.id, step.next)
       }
-      const events = await tx.appendEvents(account.id, step.events)
-      const result: LifecycleResult = { outcome: 'changed', created: current === undefined, account, events }
-      if (options.within) await options.within(tx, result)
-      return result
+      return finish(tx, account, step.events, current === undefined, options)
     }
     throw new MarketgateError('CONFLICT', 'the account changed concurrently; try again')
+  }
+
+  async function finish (tx: LifecycleTx, account: Account, events: LifecycleEvent[], created: boolean, options: ExecuteOptions): Promise<LifecycleResult> {
+    const stored = await tx.appendEvents(account.id, events)
+    const result: LifecycleResult = { outcome: 'changed', created, account, events: stored }
+    if (options.within) await options.within(tx, result)
+    return result
   }
 
   return {

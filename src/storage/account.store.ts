@@ -69,16 +69,24 @@ export async function appendEvents (
   const rows = events.map((e) => ({ id: deps.random.uuid(), account_id: accountId, type: e.type, data: JSON.stringify(e.data), occurred_at: now }))
   // The account as this change left it, so every attempt of every webhook sends the same body.
   const snapshot = accountId === null ? null : sql<string>`(select to_jsonb(a) from accounts a where a.id = ${accountId})`
-  await trx.insertInto('account_events').values(rows.map((r) => ({ ...r, account_snapshot: snapshot }))).execute()
-  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', true).execute()
-  const deliveries = rows.flatMap((event) => endpoints
-    .filter((ep) => ep.events === null || ep.events.includes(event.type))
-    .map((ep) => ({ id: deps.random.uuid(), event_id: event.id, endpoint_id: ep.id, next_attempt_at: now, created_at: now, updated_at: now })))
-  if (deliveries.length > 0) {
-    await trx.insertInto('webhook_deliveries').values(deliveries).execute()
-    // A latency hint for workers listening on Postgres; polling remains the truth.
-    await sql`select pg_notify(${outboxChannel}, '')`.execute(trx)
-  }
+  // One statement: the events, one delivery per enabled endpoint whose filter names the
+  // event, and the NOTIFY (a latency hint for listening workers; polling remains the truth).
+  // Four round trips became one: provisioning spends most of its time waiting on them.
+  // A delivery's id is its event's UUIDv7 with the node bits taken from the endpoint, so
+  // deliveries sort by event time and stay unique per (event, endpoint).
+  const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.account_id}::uuid, ${r.type}, ${r.data}::jsonb, ${r.occurred_at}::timestamptz, ${snapshot})`))
+  await sql`
+    with ev as (
+      insert into account_events (id, account_id, type, data, occurred_at, account_snapshot)
+      values ${values}
+      returning id, type
+    ), ins as (
+      insert into webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)
+      select overlay(ev.id::text placing substr(md5(ep.id::text), 1, 12) from 25 for 12)::uuid, ev.id, ep.id, ${now}, ${now}, ${now}
+      from ev join webhook_endpoints ep on ep.enabled and (ep.events is null or ev.type = any(ep.events))
+      returning 1
+    )
+    select pg_notify(${outboxChannel}, '') from (select 1 from ins limit 1) as any_delivery`.execute(trx)
   return rows.map((r) => ({ id: r.id, accountId, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>, occurredAt: now }))
 }
 
