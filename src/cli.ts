@@ -4,6 +4,7 @@ import { startGateway } from './server.js'
 import { herokuManifestText } from './manifest.js'
 import { createServices } from './services.js'
 import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
+import { startJobWorker } from './jobs/job.wiring.js'
 import { openDatabase } from './storage/database.js'
 import { migrateToLatest } from './storage/migrate.js'
 
@@ -13,7 +14,7 @@ commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
   manifest heroku    print the Heroku addon-manifest.json for this configuration
-  worker             run the background workers only (webhook delivery), no HTTP
+  worker             run the background workers only (webhook delivery, jobs), no HTTP
   help               this text`
 
 /** The `marketgate` command line. Returns when the command is done (start: on a signal). */
@@ -53,9 +54,10 @@ export async function main (argv: string[]): Promise<void> {
       const services = await createServices({ config, logger })
       const worker = createWebhookWorker(services)
       worker.start()
+      const stopJobs = startJobWorker(services)
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
-          worker.stop().then(() => services.close()).then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
+          Promise.all([worker.stop(), stopJobs()]).then(() => services.close()).then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean stop'); process.exit(1) })
         })
       }
       return
