@@ -20,11 +20,16 @@ async function fake (): Promise<HerokuFake> {
   return f
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- test JSON is read loosely */
+export interface Reply { statusCode: number, body: string, json(): any }
+export interface AccountRow { id: string, status: string, plan: string | null, metadata: Record<string, any> }
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 export interface PlatformHarness extends Built {
   heroku: HerokuFake
   worker: JobWorker
-  provision(body?: Record<string, unknown>): Promise<{ statusCode: number, body: string, json(): any }>
-  account(): Promise<{ id: string, status: string, metadata: Record<string, any> }>
+  provision(body?: Record<string, unknown>): Promise<Reply>
+  account(): Promise<AccountRow>
   jobs(): Promise<Array<{ kind: string, status: string, attempts: number, run_at: Date, last_error: string | null, secret_encrypted: string | null, payload: Record<string, unknown> }>>
   eventTypes(): Promise<string[]>
 }
@@ -53,7 +58,7 @@ export async function platform (t: Parameters<typeof build>[0], env: Record<stri
     provision: (body = v3Body()) => app.inject({ method: 'POST', url: '/heroku/resources', headers: herokuHeaders, payload: body }),
     async account () {
       const row = await services.db.selectFrom('accounts').selectAll().where('external_id', '=', resourceUuid).executeTakeFirstOrThrow()
-      return row as unknown as { id: string, status: string, metadata: Record<string, any> }
+      return row as unknown as AccountRow
     },
     jobs: () => services.db.selectFrom('jobs').select(['kind', 'status', 'attempts', 'run_at', 'last_error', 'secret_encrypted', 'payload'])
       .orderBy('created_at').orderBy('id').execute(),
