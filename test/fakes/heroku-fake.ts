@@ -35,6 +35,7 @@ export class HerokuFake {
   readonly states = new Map<string, string>()
   readonly failures = new Map<string, Scripted[]>()
   expiresIn = 28799
+  readonly #waiters: Array<{ route: string, resolve: (r: HerokuFakeRequest) => void }> = []
   #issued = 0
   #server: Server | undefined
   url = ''
@@ -53,6 +54,10 @@ export class HerokuFake {
           try { entry.json = JSON.parse(body) } catch { entry.json = undefined }
         }
         this.requests.push(entry)
+        for (const w of this.#waiters.filter((w) => w.route === routeOf(entry))) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1)
+          w.resolve(entry)
+        }
         const reply: Scripted = this.#failure(entry) ?? this.#dispatch(entry)
         const headers: Record<string, string> = { 'content-type': 'application/json' }
         if (reply.retryAfter !== undefined) headers['retry-after'] = reply.retryAfter
@@ -83,6 +88,11 @@ export class HerokuFake {
   /** Answers for the next calls of a route (see `routeOf`), in order. */
   fail (route: string, ...answers: Scripted[]): void {
     this.failures.set(route, [...(this.failures.get(route) ?? []), ...answers])
+  }
+
+  /** The next request of a route, as it arrives (no polling, no sleeping). */
+  next (route: string): Promise<HerokuFakeRequest> {
+    return new Promise((resolve) => { this.#waiters.push({ route, resolve }) })
   }
 
   calls (route: string): HerokuFakeRequest[] {

@@ -41,6 +41,17 @@ t.test('a provision with a grant queues the exchange with the commit; the worker
   t.equal(await h.worker.runOnce(), 0, 'nothing left')
 })
 
+t.test('a running worker is woken by the provision\'s commit: the exchange does not wait for a poll', async (t) => {
+  const h = await platform(t)
+  const { createJobWorkerFromServices } = await import('../../../../src/jobs/job.wiring.js')
+  const live = createJobWorkerFromServices(h.services, { workerId: 'live', pollMs: 3_600_000 })
+  live.start()
+  t.teardown(async () => { live.detach(); await live.stop() })
+  const exchanged = h.heroku.next('POST /oauth/token')
+  await h.provision()
+  t.equal((await exchanged).form?.code, grantCode, 'exchanged right after the commit, with an hour-long poll interval')
+})
+
 t.test('a repeated provision does not exchange the (single-use) grant again', async (t) => {
   const h = await platform(t)
   const first = await h.provision()
