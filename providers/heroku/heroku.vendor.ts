@@ -68,7 +68,7 @@ export function createHerokuVendorService (deps: HerokuVendorDeps) {
      */
     async completeProvisioning (accountId: string, config: Record<string, string>): Promise<Account> {
       checkConfig(config)
-      await awaitingCompletion(accountId)
+      const before = await awaitingCompletion(accountId)
       const result = await lifecycle.execute({ accountId }, {
         type: 'updateMetadata', metadata: { provisioning_state: 'completing', provisioning_error: null, provisioning_completed_at: clock.now().toISOString() }
       }, {
@@ -76,7 +76,9 @@ export function createHerokuVendorService (deps: HerokuVendorDeps) {
           const queued = await jobs.enqueueWithin(tx, {
             kind: HerokuJob.updateConfig, accountId, payload: { then_provision: true, vars: Object.keys(config) },
             secret: { config: { [vars.url]: settings.serviceUrl, ...config } },
-            dedupeKey: `${HerokuJob.updateConfig}:complete:${accountId}`, maxAttempts: platformPolicy.maxAttempts
+            // Two concurrent completions read the same version and collide here; a retry after
+            // a stall reads a later version and goes through.
+            dedupeKey: `${HerokuJob.updateConfig}:complete:${accountId}:${before.version}`, maxAttempts: platformPolicy.maxAttempts
           })
           if (!queued || r.account?.status !== 'pending') throw conflict('the provisioning is already being completed')
         }

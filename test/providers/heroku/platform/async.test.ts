@@ -136,6 +136,21 @@ t.test('a Heroku 5xx on the config call is retried; a 4xx on the provision actio
   t.equal(account.status, 'pending')
   t.match(account.metadata, { provisioning_state: 'stalled', provisioning_error: /HTTP 422/ })
   t.ok(h.logs.some((l) => l.includes('Heroku asynchronous provisioning stalled')))
+
+  const retried = await complete(h, id, { config: {} })
+  t.equal(retried.statusCode, 202, 'the vendor may complete a stalled provision again')
+  await h.worker.drain()
+  t.equal((await h.account()).status, 'active')
+  t.same(await h.eventTypes(), ['account.pending', 'account.provisioned'])
+})
+
+t.test('two concurrent completions queue one push', async (t) => {
+  const h = await platform(t, asyncEnv)
+  await h.provision()
+  const { id } = await h.account()
+  const answers = await Promise.all([complete(h, id, { config: {} }), complete(h, id, { config: {} })])
+  t.same(answers.map((a) => a.statusCode).sort(), [202, 409])
+  t.equal((await h.jobs()).filter((j) => j.kind === 'heroku.update_config').length, 1)
 })
 
 t.test('an asynchronous provision still pending after 11 hours is flagged in /v1 and the metrics', async (t) => {
