@@ -100,6 +100,14 @@ export interface CredentialStore {
   ensureApiKey(tx: LifecycleTx, accountId: string): Promise<string>
   /** The account's current API key in clear, or undefined when it has none. */
   currentApiKey(accountId: string): Promise<string | undefined>
+  /**
+   * Inside a lifecycle change: issues a new current key and lets every key that was current
+   * stay valid for `graceMs` more (apps restarting onto the new config never hold a dead key).
+   * Returns the new key in clear.
+   */
+  rotateApiKey(tx: LifecycleTx, accountId: string, graceMs: number): Promise<string>
+  /** The account a key belongs to, while it is valid (current, or within its grace); else undefined. */
+  verifyApiKey(key: string): Promise<{ accountId: string, expiresAt: Date | null } | undefined>
 }
 
 /**

@@ -17,6 +17,10 @@ import type { Services } from './services.js'
 import { ping } from './storage/database.js'
 import { registerProviders, type ProviderOverrides } from './providers.js'
 import { awsMessagesRoutes } from './api/aws-messages.routes.js'
+import { apiKeysRoutes } from './api/api-keys.routes.js'
+import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
+import { jobsRoutes } from './api/jobs.routes.js'
+import { herokuPlatformRuntime } from './heroku.wiring.js'
 
 /**
  * Builds the whole HTTP app from its services without listening: the server entry point
@@ -66,6 +70,10 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
       await v1.register(usageRoutes, { services, ingest: createUsageIngestFromServices(services) })
     }
     await v1.register(webhookEndpointsRoutes, { services })
+    await v1.register(apiKeysRoutes, { services })
+    await v1.register(jobsRoutes, { services })
+    const heroku = herokuPlatformRuntime(services)
+    if (heroku) await v1.register(herokuAccountsRoutes, { services, vendor: heroku.vendor })
   }, { prefix: '/v1' })
 
   await app.register(sessionPage, { services, login: services.login })

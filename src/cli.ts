@@ -12,7 +12,7 @@ commands:
   start              apply pending migrations and serve (default)
   migrate            apply pending migrations and exit
   manifest heroku    print the Heroku addon-manifest.json for this configuration
-  worker             run the background workers only (webhooks, AWS, metering), no HTTP; Postgres only
+  worker             run the background workers only (webhooks, jobs, AWS, metering), no HTTP; Postgres only
   help               this text`
 
 /** The `marketgate` command line. Returns when the command is done (start: on a signal). */

@@ -33,6 +33,7 @@ const Env = Type.Object({
   HEROKU_REGIONS: Type.Optional(Type.String()),
   HEROKU_PROVISIONING: Type.Union([Type.Literal('sync'), Type.Literal('async')], { default: 'sync' }),
   HEROKU_ASYNC_PLANS: Type.Optional(Type.String()),
+  HEROKU_CREDENTIAL_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86400, default: 7200 }),
 
   AWS_MARKETPLACE_PRODUCT_CODE: Type.Optional(Type.String({ minLength: 1 })),
   AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
@@ -78,6 +79,8 @@ export interface Config {
     regions: string[] | undefined
     provisioning: 'sync' | 'async'
     asyncPlans: string[]
+    /** How long a rotated-out API key keeps working. */
+    credentialGraceSeconds: number
   } | undefined
   aws: {
     productCode: string
@@ -148,7 +151,12 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       plans: list(e.HEROKU_PLANS),
       regions: list(e.HEROKU_REGIONS),
       provisioning: e.HEROKU_PROVISIONING,
-      asyncPlans: list(e.HEROKU_ASYNC_PLANS) ?? []
+      asyncPlans: list(e.HEROKU_ASYNC_PLANS) ?? [],
+      credentialGraceSeconds: e.HEROKU_CREDENTIAL_GRACE_SECONDS
+    }
+    // Finishing an asynchronous provision calls the Platform API with the grant's token.
+    if ((heroku.provisioning === 'async' || heroku.asyncPlans.length > 0) && heroku.oauthClientSecret === undefined) {
+      throw new ConfigError('HEROKU_OAUTH_CLIENT_SECRET', 'required for asynchronous provisioning (HEROKU_PROVISIONING=async or HEROKU_ASYNC_PLANS)')
     }
   }
 

@@ -6,6 +6,7 @@ import { createServices, type Services } from './services.js'
 import { startAwsWorkers } from './aws.workers.js'
 import { startMeteringWorker } from './metering/metering.wiring.js'
 import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
+import { startJobWorker } from './jobs/job.wiring.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -43,7 +44,7 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
     if (services.config.aws) stops.push(startAwsWorkers(services), startMeteringWorker(services))
     const webhooks = createWebhookWorker(services)
     webhooks.start()
-    stops.push(() => webhooks.stop())
+    stops.push(() => webhooks.stop(), startJobWorker(services))
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }

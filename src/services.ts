@@ -7,6 +7,7 @@ import { createLifecycle, type AccountReader, type Clock, type Lifecycle, type L
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
+import { createJobQueue, type LocalJobQueue } from './jobs/job.queue.js'
 import { createMetricsRegistry } from './http/metrics.js'
 import { createLoginService, type LoginService } from './login/login.handoff.js'
 import { createRandom, systemClock } from './random.js'
@@ -29,6 +30,8 @@ export interface Services {
   /** Login tickets and sessions after a marketplace sign-in (the LoginHandoff port). */
   login: LoginService
   metrics: Registry
+  /** The durable job queue (jobs table); its wake-ups reach this process's job worker. */
+  jobs: LocalJobQueue
   close(): Promise<void>
 }
 
@@ -66,6 +69,7 @@ export async function createServices (options: ServiceOptions): Promise<Services
     lifecycle: createLifecycle({ store: accounts }),
     login: createLoginService({ db: database.db, secrets, clock, random, publicUrl: config.publicUrl, loginUrl: config.loginUrl }),
     metrics: createMetricsRegistry(),
+    jobs: createJobQueue({ db: database.db, clock, random, secrets }),
     close: () => database.close()
   }
 }

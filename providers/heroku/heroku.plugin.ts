@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import type { Clock, CredentialStore, Lifecycle, LoginHandoff } from '../../core/index.js'
+import type { AccountReader, Clock, CredentialStore, JobQueue, Lifecycle, LoginHandoff } from '../../core/index.js'
 import { installHtmlErrors, installJsonErrors, type ErrorMapper } from './heroku.errors.js'
 import { herokuResourceRoutes } from './heroku.routes.js'
 import { createHerokuService } from './heroku.service.js'
@@ -17,6 +17,9 @@ export interface HerokuPluginOptions {
   clock: Clock
   /** src's map from anything thrown to a status and a safe message. */
   toHttpError: ErrorMapper
+  /** Queue for the grant exchange and Platform API calls (absent: grants are not exchanged). */
+  jobs?: JobQueue
+  accounts?: Pick<AccountReader, 'findAccount'>
 }
 
 /**
@@ -27,7 +30,8 @@ export interface HerokuPluginOptions {
  */
 export async function herokuPlugin (app: FastifyInstance, opts: HerokuPluginOptions): Promise<void> {
   const service = createHerokuService({
-    settings: opts.settings, lifecycle: opts.lifecycle, credentials: opts.credentials, login: opts.login, clock: opts.clock
+    settings: opts.settings, lifecycle: opts.lifecycle, credentials: opts.credentials, login: opts.login, clock: opts.clock,
+    jobs: opts.jobs, accounts: opts.accounts
   })
   // Strict types (the app's ajv coerces; Heroku's `plan: 123` must be a 400, not "123").
   app.setValidatorCompiler(TypeBoxValidatorCompiler)

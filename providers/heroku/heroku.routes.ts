@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { requireHerokuBasicAuth } from './heroku.auth.js'
-import { Message, PlanChangeBody, ProvisionBody, ProvisionReply, ResourceParams } from './heroku.schemas.js'
+import { AsyncProvisionReply, Message, PlanChangeBody, ProvisionBody, ProvisionReply, ResourceParams } from './heroku.schemas.js'
 import type { HerokuService } from './heroku.service.js'
 import type { HerokuSettings } from './heroku.settings.js'
 
@@ -20,8 +20,11 @@ export async function herokuResourceRoutes (scope: FastifyInstance, opts: { serv
 
   app.post('/resources', {
     onRequest,
-    schema: { tags, security, summary: 'Heroku provisions an add-on resource', body: ProvisionBody, response: { 200: ProvisionReply, ...errors } }
-  }, async (request) => service.provision(request.body))
+    schema: { tags, security, summary: 'Heroku provisions an add-on resource (202 when asynchronous)', body: ProvisionBody, response: { 200: ProvisionReply, 202: AsyncProvisionReply, ...errors } }
+  }, async (request, reply) => {
+    const answer = await service.provision(request.body)
+    return reply.status(answer.status).send(answer.body)
+  })
 
   app.put('/resources/:id', {
     onRequest,

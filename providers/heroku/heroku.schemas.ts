@@ -38,6 +38,10 @@ export const ProvisionReply = Type.Object({
 })
 export type ProvisionReply = Static<typeof ProvisionReply>
 
+/** The 202 of an asynchronous provision: no config until the vendor completes it. */
+export const AsyncProvisionReply = Type.Object({ id: Type.String(), message: Type.String() })
+export type AsyncProvisionReply = Static<typeof AsyncProvisionReply>
+
 // nav-data becomes a cookie value as is, so it may hold only cookie-octets (RFC 6265 §4.1.1);
 // Heroku sends base64url.
 const NavData = Type.String({ maxLength: 4096, pattern: '^[\\x21\\x23-\\x2B\\x2D-\\x3A\\x3C-\\x5B\\x5D-\\x7E]*$' })

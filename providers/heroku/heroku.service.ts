@@ -1,11 +1,12 @@
 import {
-  isMarketgateError, MarketgateError, type Account, type AccountKey, type Clock, type CredentialStore,
-  type Lifecycle, type LoginHandoff, type LoginUser, type SessionCookie
+  isMarketgateError, MarketgateError, type Account, type AccountKey, type AccountReader, type Clock, type CredentialStore,
+  type JobQueue, type Lifecycle, type LifecycleTx, type LoginHandoff, type LoginUser, type SessionCookie
 } from '../../core/index.js'
 import { unprocessable } from './heroku.errors.js'
 import { regionAllowed } from './heroku.regions.js'
-import type { PlanChangeBody, ProvisionBody, ProvisionReply } from './heroku.schemas.js'
-import { configVarNames, type HerokuSettings } from './heroku.settings.js'
+import { exchangePolicy, HerokuJob } from './heroku.jobs.js'
+import type { AsyncProvisionReply, PlanChangeBody, ProvisionBody, ProvisionReply } from './heroku.schemas.js'
+import { configVarNames, isAsyncPlan, type HerokuSettings } from './heroku.settings.js'
 import { verifySsoClaim, type SsoClaim } from './heroku.sso.js'
 
 export interface HerokuDeps {
@@ -14,7 +15,13 @@ export interface HerokuDeps {
   credentials: CredentialStore
   login: LoginHandoff
   clock: Clock
+  /** Where grant exchanges and Platform API calls are queued; without it grants are not exchanged. */
+  jobs?: JobQueue
+  /** Lets a repeated provision answer in the mode the resource was first provisioned in. */
+  accounts?: Pick<AccountReader, 'findAccount'>
 }
+
+export type ProvisionAnswer = { status: 200, body: ProvisionReply } | { status: 202, body: AsyncProvisionReply }
 
 export interface SignIn extends SsoClaim {
   app?: string
@@ -36,6 +43,16 @@ export function createHerokuService (deps: HerokuDeps) {
     }
   }
 
+  /** The grant code is a credential: it travels sealed in the job and is dropped once used. */
+  async function queueGrantExchange (tx: LifecycleTx, accountId: string, body: ProvisionBody): Promise<void> {
+    const code = body.oauth_grant?.code
+    if (!code || deps.jobs === undefined) return
+    await deps.jobs.enqueueWithin(tx, {
+      kind: HerokuJob.exchangeGrant, accountId, secret: { code }, dedupeKey: `${HerokuJob.exchangeGrant}:${accountId}`,
+      maxAttempts: exchangePolicy.maxAttempts, payload: { grant_expires_at: body.oauth_grant?.expires_at ?? null }
+    })
+  }
+
   function reply (uuid: string, account: Account, apiKey: string): ProvisionReply {
     return {
       id: uuid,
@@ -46,23 +63,36 @@ export function createHerokuService (deps: HerokuDeps) {
 
   return {
     /**
-     * Creates the account (active) and its API key in one transaction, or, for a uuid seen
-     * before, answers exactly as the first time. A cancelled uuid is GONE (410).
+     * Creates the account and its API key in one transaction, and queues the exchange of the
+     * OAuth grant in it too (committed provision ⇒ queued exchange). Synchronous: the account
+     * is active and the answer carries the config. Asynchronous (HEROKU_PROVISIONING=async or
+     * a plan in HEROKU_ASYNC_PLANS): the account is pending and the answer is a 202 without
+     * config. A uuid seen before answers exactly as the first time; a cancelled one is GONE.
      */
-    async provision (body: ProvisionBody): Promise<ProvisionReply> {
+    async provision (body: ProvisionBody): Promise<ProvisionAnswer> {
       checkPlan(body.plan)
       if (!regionAllowed(settings.regions, body.region)) {
         throw unprocessable(`region "${body.region ?? '(none)'}" is not offered; choose one of: ${settings.regions!.join(', ')}`)
       }
+      const known = await deps.accounts?.findAccount(keyOf(body.uuid))
+      const async = known !== undefined ? known.metadata.provisioning === 'async' : isAsyncPlan(settings, body.plan)
+      const metadata = { ...factsOf(body), ...(async ? { provisioning: 'async' } : {}) }
       let apiKey: string | undefined
-      const result = await lifecycle.execute({ key: keyOf(body.uuid) }, { type: 'provision', plan: body.plan, metadata: factsOf(body) }, {
+      const result = await lifecycle.execute({ key: keyOf(body.uuid) }, async
+        ? { type: 'pending', plan: body.plan, metadata }
+        : { type: 'provision', plan: body.plan, metadata }, {
         createIfAbsent: true,
-        within: async (tx, r) => { apiKey = await credentials.ensureApiKey(tx, r.account!.id) }
+        within: async (tx, r) => {
+          apiKey = await credentials.ensureApiKey(tx, r.account!.id)
+          if (r.created) await queueGrantExchange(tx, r.account!.id, body)
+        }
       })
+      if (result.created && body.oauth_grant?.code) deps.jobs?.wake()
       const account = result.account!
+      if (async) return { status: 202, body: { id: body.uuid, message: `${settings.addonName} is being provisioned; it will be ready shortly.` } }
       apiKey ??= await credentials.currentApiKey(account.id)
       if (apiKey === undefined) throw new MarketgateError('INTERNAL', 'the account has no API key')
-      return reply(body.uuid, account, apiKey)
+      return { status: 200, body: reply(body.uuid, account, apiKey) }
     },
 
     /** Moves the account to another plan; the current plan again records nothing. */

@@ -18,6 +18,15 @@ export interface HerokuSettings {
   publicUrl: string
   /** MARKETGATE_SERVICE_URL: the `<PREFIX>_URL` config var. */
   serviceUrl: string
+  /** HEROKU_PROVISIONING: `async` answers every provision 202 (default `sync`). */
+  provisioning?: 'sync' | 'async'
+  /** HEROKU_ASYNC_PLANS: plans provisioned asynchronously even when the default is `sync`. */
+  asyncPlans?: string[]
+}
+
+/** True when a provision of this plan is asynchronous (202, then the vendor completes it). */
+export function isAsyncPlan (settings: Pick<HerokuSettings, 'provisioning' | 'asyncPlans'>, plan: string): boolean {
+  return settings.provisioning === 'async' || (settings.asyncPlans ?? []).includes(plan)
 }
 
 /** The paths the manifest names; the routes are registered at exactly these. */

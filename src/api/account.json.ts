@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { Account, StoredEvent } from '../../core/index.js'
+import { provisioningDeadline } from './provisioning-deadline.js'
 
 /** The public JSON of an account: snake_case, as in the webhook bodies. */
 export const AccountJson = Type.Object({
@@ -12,7 +13,10 @@ export const AccountJson = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   entitlements: Type.Array(Type.Unknown()),
   created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' })
+  updated_at: Type.String({ format: 'date-time' }),
+  /** Heroku asynchronous provisioning only: when Heroku gives up, and whether that is within the hour. */
+  provisioning_deadline_at: Type.Optional(Type.String({ format: 'date-time' })),
+  provisioning_overdue: Type.Optional(Type.Boolean())
 }, { $id: 'Account' })
 
 export const EventJson = Type.Object({
@@ -23,7 +27,9 @@ export const EventJson = Type.Object({
   occurred_at: Type.String({ format: 'date-time' })
 }, { $id: 'AccountEvent' })
 
-export function accountToJson (a: Account) {
+/** `now` adds the Heroku provisioning deadline to accounts still pending asynchronously. */
+export function accountToJson (a: Account, now?: Date) {
+  const deadline = now === undefined ? undefined : provisioningDeadline(a, now)
   return {
     id: a.id,
     marketplace: a.marketplace,
@@ -34,7 +40,8 @@ export function accountToJson (a: Account) {
     metadata: a.metadata,
     entitlements: a.entitlements,
     created_at: a.createdAt.toISOString(),
-    updated_at: a.updatedAt.toISOString()
+    updated_at: a.updatedAt.toISOString(),
+    ...(deadline ? { provisioning_deadline_at: deadline.deadlineAt.toISOString(), provisioning_overdue: deadline.overdue } : {})
   }
 }
 

@@ -36,12 +36,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     const page = await accounts.listAccounts(
       { marketplace: q.marketplace as Marketplace | undefined, status: q.status as AccountStatus | undefined, externalId: q.external_id },
       { limit: q.limit, after: decodeCursor(q.cursor) })
-    return { data: page.data.map(accountToJson), next_cursor: page.nextCursor }
+    const now = services.clock.now()
+    return { data: page.data.map((a) => accountToJson(a, now)), next_cursor: page.nextCursor }
   })
 
   app.get('/accounts/:id', {
     schema: { tags: ['accounts'], summary: 'One account', params: IdParams, response: { 200: AccountJson } }
-  }, async (request) => accountToJson(await load(request.params.id)))
+  }, async (request) => accountToJson(await load(request.params.id), services.clock.now()))
 
   app.get('/accounts/:id/events', {
     schema: {

@@ -150,6 +150,33 @@ export interface JobLeaseTable {
   expires_at: Timestamp
 }
 
+export interface JobTable {
+  id: string
+  kind: string
+  account_id: string | null
+  payload: Json<Record<string, unknown>>
+  secret_encrypted: string | null
+  status: ColumnType<string, string | undefined, string>
+  attempts: ColumnType<number, number | undefined, number>
+  max_attempts: number
+  run_at: Timestamp
+  lease_owner: ColumnType<string | null, string | null | undefined, string | null>
+  lease_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  last_error: ColumnType<string | null, string | null | undefined, string | null>
+  dedupe_key: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface OAuthTokenTable {
+  account_id: string
+  access_token_encrypted: string
+  refresh_token_encrypted: string
+  expires_at: Timestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface Database {
   accounts: AccountTable
   account_events: AccountEventTable
@@ -163,6 +190,8 @@ export interface Database {
   usage_reports: UsageReportTable
   usage_hours: UsageHourTable
   job_leases: JobLeaseTable
+  jobs: JobTable
+  oauth_tokens: OAuthTokenTable
 }
 
 export type AccountRow = Selectable<AccountTable>

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely'
+import type { Clock, JobQueue, Random } from '../../core/index.js'
+import type { SecretBox } from '../crypto/secret-box.js'
+import { transactionOf } from '../storage/account.store.js'
+import type { Database } from '../storage/tables.js'
+import { insertJob } from './job.store.js'
+
+export interface LocalJobQueue extends JobQueue {
+  /** The local worker's wake-up; `wake()` calls every one registered. */
+  onWake(fn: () => void): () => void
+}
+
+/**
+ * The JobQueue port over the jobs table. `wake` reaches workers of this process only: another
+ * instance finds the job at its next poll (about a second), which is what Heroku's minutes-long
+ * grant lifetime allows.
+ */
+export function createJobQueue (deps: { db: Kysely<Database>, clock: Clock, random: Random, secrets: SecretBox }): LocalJobQueue {
+  const listeners = new Set<() => void>()
+  return {
+    enqueueWithin: (tx, job) => insertJob(transactionOf(tx), deps, job),
+    enqueue: (job) => insertJob(deps.db, deps, job),
+    wake () { for (const fn of listeners) fn() },
+    onWake (fn) {
+      listeners.add(fn)
+      return () => { listeners.delete(fn) }
+    }
+  }
+}
