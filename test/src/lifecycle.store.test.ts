@@ -58,7 +58,7 @@ t.test('each event fans out to every enabled endpoint whose filter matches', asy
   const rows = await services.db.selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
     .innerJoin('account_events', 'account_events.id', 'webhook_deliveries.event_id')
-    .select(['webhook_endpoints.url', 'account_events.type']).orderBy('webhook_deliveries.id').execute()
+    .select(['webhook_endpoints.url', 'account_events.type']).orderBy('account_events.id').orderBy('webhook_endpoints.url').execute()
   t.same(rows, [
     { url: 'http://a.test', type: 'account.provisioned' },
     { url: 'http://a.test', type: 'account.cancelled' },
