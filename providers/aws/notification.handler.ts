@@ -18,6 +18,9 @@ export interface HandlerDeps extends LocateDeps {
   log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
 }
 
+/** What a waiting agreement event is released by. */
+export const agreementKey = (agreementId: string) => `aws-agreement:${agreementId}`
+
 /** Metadata facts every AWS account keeps, so that later messages can find it (see account.locate.ts). */
 export function factsOf (n: Partial<AwsNotification>): Record<string, unknown> {
   const facts: Record<string, unknown> = {
@@ -47,8 +50,8 @@ export function subjectOf (account: Account | undefined, n: Partial<AwsNotificat
  * runs it under the message's id, so a duplicate changes nothing and a late message (say a
  * subscribe-success after unsubscribe-success) is acknowledged without change. A notification
  * for an unknown customer creates the account (pending, or straight to its status), so nothing
- * is lost when AWS is faster than the buyer; an agreement event that names nobody we know waits
- * in `parked_messages` until the buyer registers. Throws only what is worth retrying.
+ * is lost when AWS is faster than the buyer; an agreement event whose agreement no account is
+ * linked to waits in `parked_messages` until a License Updated event links it. Throws only what is worth retrying.
  */
 export function createNotificationHandler (deps: HandlerDeps) {
   async function handle (n: AwsNotification, source: string): Promise<HandleOutcome> {
@@ -65,7 +68,7 @@ export function createNotificationHandler (deps: HandlerDeps) {
         createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
       })
       deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
-      if (r.account?.customerAccountId) await releaseWaiting(r.account.customerAccountId)
+      if (r.account !== undefined) await releaseFor(r.account)
       return r.outcome
     } catch (err) {
       // A refusal is permanent (the message can never apply): acknowledge it, do not loop.
@@ -104,18 +107,23 @@ export function createNotificationHandler (deps: HandlerDeps) {
   }
 
   async function park (n: AwsNotification, source: string): Promise<HandleOutcome> {
-    const matchKey = n.customerAccountId === undefined ? null : `aws-account:${n.customerAccountId}`
+    const matchKey = n.agreementId === undefined ? null : agreementKey(n.agreementId)
     await deps.parked.park({
       marketplace: 'aws', source, messageId: n.messageId, state: matchKey ? 'waiting' : 'dead', matchKey,
-      reason: 'no account matches this agreement yet', attempts: 0, body: n
+      reason: 'no account is linked to this agreement yet', attempts: 0, body: n
     })
-    deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification waits for its account')
+    deps.log.info({ messageId: n.messageId, action: n.action, agreementId: n.agreementId }, 'aws notification waits for its agreement')
     return 'waiting'
   }
 
-  /** Replays agreement events that arrived before the buyer's account existed. */
-  async function releaseWaiting (customerAccountId: string): Promise<void> {
-    for (const m of await deps.parked.takeWaiting('aws', `aws-account:${customerAccountId}`)) {
+  /**
+   * Replays agreement events that arrived before any account was linked to their agreement
+   * (a License Updated event naming agreement and license links it).
+   */
+  async function releaseFor (account: Account): Promise<void> {
+    const agreementId = account.metadata.agreementId
+    if (typeof agreementId !== 'string' || agreementId === '') return
+    for (const m of await deps.parked.takeWaiting('aws', agreementKey(agreementId))) {
       try {
         await handle(m.body as AwsNotification, 'waiting')
       } catch (err) {
@@ -125,7 +133,7 @@ export function createNotificationHandler (deps: HandlerDeps) {
     }
   }
 
-  return { handle, releaseWaiting }
+  return { handle, releaseFor }
 }
 
 export type NotificationHandler = ReturnType<typeof createNotificationHandler>

@@ -22,7 +22,7 @@ export interface RegisterDeps extends LocateDeps {
   lifecycle: Lifecycle
   clock: Clock
   fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
-  handler: Pick<NotificationHandler, 'releaseWaiting'>
+  handler: Pick<NotificationHandler, 'releaseFor'>
   /** A keyed digest (never reversible): how a second submit of one token finds its registration. */
   digest: (value: string) => string
   log: { warn: (obj: object, msg: string) => void }
@@ -73,7 +73,7 @@ export function createRegistration (deps: RegisterDeps) {
       const r2 = await deps.lifecycle.execute({ accountId: account.id }, { type: 'updateEntitlements', entitlements, plan, metadata: { contract: true } })
       account = r2.account ?? account
     }
-    if (account.customerAccountId) await deps.handler.releaseWaiting(account.customerAccountId)
+    await deps.handler.releaseFor(account)
     return account
   }
 

@@ -189,19 +189,51 @@ t.test('EventBridge: license updated, agreement created, deprovisioned, ended â€
   t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ignored' })
 })
 
-t.test('an agreement event before the buyer is known waits, then applies at registration', async (t) => {
+t.test('an agreement event waits until a License Updated event links its agreement, then applies', async (t) => {
   const built = await buildAws(t)
   t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'waiting' })
   t.equal((await accountRows(built)).length, 0)
-  const waiting = (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json()
-  t.equal(waiting.data.length, 1)
-  t.equal(waiting.data[0].match_key, 'aws-account:123456789011')
+  const waitingNow = async () => (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data
+  const waiting = await waitingNow()
+  t.equal(waiting.length, 1)
+  t.equal(waiting[0].match_key, 'aws-agreement:agmt-1')
 
+  // Registration names no agreement: the event keeps waiting, the account stays pending.
   built.fake.tokens.set('tok', customer('concurrent'))
   t.equal((await postRegister(built.app, 'tok')).statusCode, 303)
+  t.equal((await accountRows(built))[0]!.status, 'pending')
+  t.equal((await waitingNow()).length, 1)
+
+  // The license event names agreement and license: it links them and releases the event.
+  await postEvent(built.app, event('e-2', 'License Updated - Manufacturer', licenseDetail))
   const [row] = await accountRows(built)
   t.equal(row!.status, 'active')
   t.equal(row!.metadata.agreementId, 'agmt-1')
-  t.same(await eventTypes(built), ['account.pending', 'account.provisioned', 'account.login'])
-  t.equal((await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data.length, 0)
+  t.same(await eventTypes(built), ['account.pending', 'account.login', 'account.provisioned'])
+  t.equal((await waitingNow()).length, 0)
+})
+
+t.test("an agreement ending for another product never cancels the buyer's only account", async (t) => {
+  const built = await buildAws(t)
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+  // Product B's agreement: same buyer AWS account, no product in the event, agreement unknown here.
+  const ended = { agreement: { id: 'agmt-product-b', status: 'CANCELLED' }, acceptor: { accountId: '123456789011' } }
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Ended - Manufacturer', ended))
+  const [row] = await accountRows(built)
+  t.equal(row!.status, 'pending')
+  t.equal(row!.metadata.agreementId, undefined)
+  t.same(await eventTypes(built), ['account.pending', 'account.login'])
+})
+
+t.test('a license event for another product is ignored and links nothing', async (t) => {
+  const built = await buildAws(t)
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+  const other = { ...licenseDetail, product: { code: 'someone-elses-product' } }
+  await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', other))
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  t.equal(rows[0]!.metadata.agreementId, undefined)
+  t.equal(built.fake.calls('AWSMPEntitlementService.GetEntitlements').length, 1, 'only the registration asked')
 })
