@@ -1,5 +1,5 @@
 import {
-  isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type ParkedMessageStore
+  isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type LifecycleTx, type ParkedMessageStore
 } from '../../core/index.js'
 import { locate, type LocateDeps } from './account.locate.js'
 import type { EntitlementSubject } from './entitlements.js'
@@ -54,7 +54,8 @@ export function subjectOf (account: Account | undefined, n: Partial<AwsNotificat
  * linked to waits in `parked_messages` until a License Updated event links it. Throws only what is worth retrying.
  */
 export function createNotificationHandler (deps: HandlerDeps) {
-  async function handle (n: AwsNotification, source: string): Promise<HandleOutcome> {
+  /** `within`: more writes committed with the change (a replayed message removes its parked row). */
+  async function handle (n: AwsNotification, source: string, within?: (tx: LifecycleTx) => Promise<void>): Promise<HandleOutcome> {
     if (n.productCode !== undefined && n.productCode !== deps.productCode) {
       deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification for another product: ignored')
       return 'ignored'
@@ -65,7 +66,8 @@ export function createNotificationHandler (deps: HandlerDeps) {
     const command = await commandFor(n, found.account)
     try {
       const r = await deps.lifecycle.execute(found.target, command, {
-        createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
+        createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null },
+        ...(within ? { within: (tx: LifecycleTx) => within(tx) } : {})
       })
       deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
       if (r.account !== undefined) await releaseFor(r.account)
@@ -118,17 +120,22 @@ export function createNotificationHandler (deps: HandlerDeps) {
 
   /**
    * Replays agreement events that arrived before any account was linked to their agreement
-   * (a License Updated event naming agreement and license links it).
+   * (a License Updated event naming agreement and license links it). A parked row is deleted
+   * in the transaction of its change, so an instance that dies mid-replay loses nothing: the
+   * row is still there for the next release. Two instances replaying one row race on its
+   * message id; the loser sees a duplicate and removes the row, which is then already gone.
    */
   async function releaseFor (account: Account): Promise<void> {
     const agreementId = account.metadata.agreementId
     if (typeof agreementId !== 'string' || agreementId === '') return
-    for (const m of await deps.parked.takeWaiting('aws', agreementKey(agreementId))) {
+    for (const m of await deps.parked.listWaiting('aws', agreementKey(agreementId))) {
       try {
-        await handle(m.body as AwsNotification, 'waiting')
+        const outcome = await handle(m.body as AwsNotification, 'waiting', (tx) => deps.parked.removeWithin(tx, m.id))
+        // `changed` removed the row with the change; `waiting` kept it; anything else (duplicate,
+        // stale, refused, ignored) will never change anything: done with it.
+        if (outcome !== 'changed' && outcome !== 'waiting') await deps.parked.remove(m.id)
       } catch (err) {
-        // Taken but not applied: put it back rather than lose it; the next release retries.
-        await deps.parked.park({ ...m, reason: `replay failed: ${(err as Error).name}` })
+        deps.log.warn({ messageId: m.messageId, error: (err as Error).name }, 'aws waiting notification replay failed; it stays waiting')
       }
     }
   }

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { parseEvent } from '../../../providers/aws/notification.parse.js'
+import { createAwsFromServices } from '../../../src/aws.wiring.js'
 import { accountRows, buildAws, customer, eventsSecret, eventTypes, postRegister, postSns, productCode, snsNotification } from './helpers.js'
 
 const ci = 'cust-1'
@@ -236,4 +238,41 @@ t.test('a license event for another product is ignored and links nothing', async
   t.equal(rows.length, 1)
   t.equal(rows[0]!.metadata.agreementId, undefined)
   t.equal(built.fake.calls('AWSMPEntitlementService.GetEntitlements').length, 1, 'only the registration asked')
+})
+
+t.test('an instance that dies while replaying a waiting event loses nothing: the next release applies it', async (t) => {
+  const built = await buildAws(t)
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+
+  // Instance A links the agreement, then "dies" as it starts the replay: its change never runs.
+  let reached!: () => void
+  const dying = new Promise<void>((resolve) => { reached = resolve })
+  const real = built.services.lifecycle
+  const lifecycle: typeof real = {
+    execute: (target, command, options) => options?.messageId === 'eb:e-1' ? (reached(), new Promise(() => {})) : real.execute(target, command, options)
+  }
+  const a = createAwsFromServices({ ...built.services, lifecycle }, { clients: { maxAttempts: 1 } })
+  void a.handler.handle(parseEvent(event('e-2', 'License Updated - Manufacturer', licenseDetail))!, 'events')
+  await dying
+  const parked = () => built.services.db.selectFrom('parked_messages').select(['message_id', 'state']).execute()
+  t.same(await parked(), [{ message_id: 'eb:e-1', state: 'waiting' }], 'still waiting, claimable again')
+  t.equal((await accountRows(built))[0]!.status, 'pending')
+
+  // Instance B releases it (any later message of that account does).
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  t.same(await parked(), [])
+})
+
+t.test('a replayed waiting event leaves its row exactly when its change commits', async (t) => {
+  const built = await buildAws(t)
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))
+  await postEvent(built.app, event('e-2', 'License Updated - Manufacturer', licenseDetail))
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  t.equal((await built.services.db.selectFrom('parked_messages').selectAll().execute()).length, 0)
+  // Replaying again (a second instance's stale list) is a duplicate and changes nothing.
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.provisioned'])
 })
