@@ -1,4 +1,4 @@
-import type { Account, AccountLookup, AccountReader, Target } from '../../core/index.js'
+import { isMarketgateError, type Account, type AccountLookup, type AccountReader, type Target } from '../../core/index.js'
 import { licenseIdOf } from './notification.parse.js'
 
 /** The facts a message or a registration knows about the customer. */
@@ -59,4 +59,24 @@ export async function locate (deps: LocateDeps, facts: CustomerFacts): Promise<L
   // never say which account an agreement belongs to: only an agreement id already linked (by a
   // License Updated event naming agreement and license) does. Unknown agreements wait.
   return byFact('agreementId', facts.agreementId)
+}
+
+/**
+ * Locates, then writes to what was found. Lookups run before the write's transaction, so a
+ * registration (keyed by LicenseArn) and a legacy message (keyed by CustomerIdentifier) can both
+ * find nothing and both create; the database's one-account-per-CustomerIdentifier index fails
+ * the second (a CONFLICT). The loser then locates once more, finds the winner's account, and
+ * writes there. Undefined when nothing matches and no key can be made.
+ */
+export async function locateAndWrite<T> (deps: LocateDeps, facts: CustomerFacts, write: (found: Located) => Promise<T>): Promise<T | undefined> {
+  const found = await locate(deps, facts)
+  if (found === undefined) return undefined
+  try {
+    return await write(found)
+  } catch (err) {
+    if (!isMarketgateError(err, 'CONFLICT')) throw err
+    const again = await locate(deps, facts)
+    if (again === undefined) throw err
+    return write(again)
+  }
 }

@@ -1,7 +1,7 @@
 import {
   isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type LifecycleTx, type ParkedMessageStore
 } from '../../core/index.js'
-import { locate, type LocateDeps } from './account.locate.js'
+import { locateAndWrite, type LocateDeps } from './account.locate.js'
 import type { EntitlementSubject } from './entitlements.js'
 import { planFor } from './entitlements.js'
 import { AwsAction, licenseIdOf, type AwsNotification } from './notification.parse.js'
@@ -60,15 +60,12 @@ export function createNotificationHandler (deps: HandlerDeps) {
       deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification for another product: ignored')
       return 'ignored'
     }
-    const found = await locate(deps, n)
-    if (found === undefined) return park(n, source)
-
-    const command = await commandFor(n, found.account)
     try {
-      const r = await deps.lifecycle.execute(found.target, command, {
+      const r = await locateAndWrite(deps, n, async (found) => deps.lifecycle.execute(found.target, await commandFor(n, found.account), {
         createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null },
         ...(within ? { within: (tx: LifecycleTx) => within(tx) } : {})
-      })
+      }))
+      if (r === undefined) return await park(n, source)
       deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
       if (r.account !== undefined) await releaseFor(r.account)
       return r.outcome

@@ -1,7 +1,7 @@
 import { ResolveCustomerCommand, type ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering'
 import type { Account, Entitlement, Lifecycle, Clock } from '../../core/index.js'
 import { describeAwsError, type AwsClients } from './aws.clients.js'
-import { locate, type LocateDeps } from './account.locate.js'
+import { locateAndWrite, type LocateDeps } from './account.locate.js'
 import { planFor, type EntitlementSubject } from './entitlements.js'
 import type { NotificationHandler } from './notification.handler.js'
 import { factsOf } from './notification.handler.js'
@@ -60,13 +60,14 @@ export function createRegistration (deps: RegisterDeps) {
       throw new RegistrationError('foreignProduct', { productCode: r.ProductCode ?? null, awsRequestId: r.$metadata.requestId })
     }
     const facts = { licenseArn: r.LicenseArn || undefined, customerIdentifier: r.CustomerIdentifier || undefined, customerAccountId: r.CustomerAWSAccountId || undefined }
-    const found = await locate(deps, facts)
-    if (found === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
-
-    const entitlements = await entitlementsOf(facts, found.account)
     const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial', registrationDigest: digest }
-    const pending = await deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
-      { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null } })
+    let entitlements: Entitlement[] | undefined
+    const pending = await locateAndWrite(deps, facts, async (found) => {
+      entitlements = await entitlementsOf(facts, found.account)
+      return deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
+        { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null } })
+    })
+    if (pending === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
     let account = pending.account!
     if (entitlements !== undefined && entitlements.length > 0) {
       const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())

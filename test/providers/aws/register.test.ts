@@ -132,3 +132,40 @@ t.test('a cancelled subscription registering again sees a 410 page', async (t) =
   t.equal(res.statusCode, 410)
   t.equal((await accountRows(built))[0]!.status, 'cancelled')
 })
+
+t.test('a registration racing a legacy message for the same customer ends with one account', async (t) => {
+  const built = await buildAws(t)
+  const c = { ...customer('concurrent'), CustomerIdentifier: 'cust-1' }
+  built.fake.tokens.set(token, c)
+  // After the registration looked the customer up (nothing yet) and before it writes, the legacy
+  // subscribe-success creates the account keyed by the CustomerIdentifier.
+  built.fake.beforeReply = {
+    target: 'AWSMPEntitlementService.GetEntitlements',
+    run: async () => { t.equal((await postSns(built.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': 'cust-1' }))).statusCode, 200) }
+  }
+  t.equal((await postRegister(built.app, token)).statusCode, 303)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1, 'one account')
+  t.equal(rows[0]!.external_id, 'cust-1', 'the first writer keeps its key')
+  t.equal(rows[0]!.status, 'active')
+  t.equal(rows[0]!.metadata.licenseArn, c.LicenseArn)
+  t.equal(rows[0]!.customer_account_id, c.CustomerAWSAccountId)
+})
+
+t.test('a legacy message racing a registration for the same customer ends with one account', async (t) => {
+  const built = await buildAws(t)
+  const c = { ...customer('concurrent'), CustomerIdentifier: 'cust-1' }
+  built.fake.tokens.set(token, c)
+  // The message looked up cust-1 (nothing), then asks AWS for entitlements; meanwhile the buyer registers.
+  built.fake.beforeReply = {
+    target: 'AWSMPEntitlementService.GetEntitlements',
+    run: async () => { t.equal((await postRegister(built.app, token)).statusCode, 303) }
+  }
+  t.equal((await postSns(built.app, snsNotification('m-1', { action: 'entitlement-updated', 'customer-identifier': 'cust-1' }))).statusCode, 200)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1, 'one account')
+  t.equal(rows[0]!.external_id, c.LicenseArn)
+  t.equal(rows[0]!.metadata.customerIdentifier, 'cust-1')
+  t.equal(rows[0]!.metadata.contract, true, 'the message applied to that account')
+  t.equal((await built.services.db.selectFrom('inbound_messages').where('message_id', '=', 'sns:m-1').selectAll().execute()).length, 1)
+})
