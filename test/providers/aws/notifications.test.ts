@@ -26,12 +26,15 @@ for (const [action, status, event] of lifecycle) {
   })
 }
 
-t.test('a duplicate message changes nothing and is acknowledged', async (t) => {
+t.test('a repeated message changes nothing and answers exactly as the first did', async (t) => {
   const built = await buildAws(t)
   const m = sns('m-1', 'subscribe-success')
-  t.same((await postSns(built.app, m)).json(), { status: 'changed' })
-  t.same((await postSns(built.app, m)).json(), { status: 'duplicate' })
+  const first = await postSns(built.app, m)
+  const second = await postSns(built.app, m)
+  t.same([second.statusCode, second.body], [first.statusCode, first.body])
+  t.equal(first.statusCode, 200)
   t.same(await eventTypes(built), ['account.provisioned'])
+  t.ok(built.logs.some((l) => l.includes('"outcome":"duplicate"')), 'the log still tells them apart')
 })
 
 t.test('a late subscribe-success after unsubscribe-success does not reactivate the account', async (t) => {
@@ -41,7 +44,7 @@ t.test('a late subscribe-success after unsubscribe-success does not reactivate t
   await postSns(built.app, sns('m-3', 'unsubscribe-success'))
   const late = await postSns(built.app, sns('m-0', 'subscribe-success'))
   t.equal(late.statusCode, 200, 'acknowledged')
-  t.same(late.json(), { status: 'unchanged' })
+  t.same(late.json(), { status: 'ok' })
   t.equal((await accountRows(built))[0]!.status, 'cancelled')
   t.same(await eventTypes(built), ['account.provisioned', 'account.suspended', 'account.cancelled'])
 })
@@ -136,7 +139,7 @@ t.test('a GetEntitlements outage is a 5xx so SNS retries, and nothing is recorde
 t.test('messages for another product are acknowledged and ignored', async (t) => {
   const built = await buildAws(t)
   const res = await postSns(built.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': ci, 'product-code': 'other' }))
-  t.same(res.json(), { status: 'ignored' })
+  t.same(res.json(), { status: 'ok' })
   t.equal((await accountRows(built)).length, 0)
 })
 
@@ -167,7 +170,7 @@ t.test('EventBridge: license updated, agreement created, deprovisioned, ended â€
   const built = await buildAws(t)
   built.fake.entitlements.set(licenseArn, [{ Dimension: 'seats', Value: { IntegerValue: 10 } }])
   // The license event arrives before registration: the account is created pending, keyed by the full ARN.
-  t.same((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).json(), { status: 'changed' })
+  t.same((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).json(), { status: 'ok' })
   let [row] = await accountRows(built)
   t.equal(row!.external_id, licenseArn)
   t.equal(row!.status, 'pending')
@@ -181,19 +184,23 @@ t.test('EventBridge: license updated, agreement created, deprovisioned, ended â€
 
   await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))
   t.equal((await accountRows(built))[0]!.status, 'active')
-  t.same((await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))).json(), { status: 'duplicate' })
+  t.same((await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
+  t.equal((await eventTypes(built)).filter((e) => e === 'account.provisioned').length, 1, 'the repeat changed nothing')
   await postEvent(built.app, event('e-3', 'License Deprovisioned - Manufacturer', licenseDetail))
   t.equal((await accountRows(built))[0]!.status, 'suspended')
   await postEvent(built.app, event('e-4', 'Purchase Agreement Ended - Manufacturer', agreementDetail('EXPIRED')))
   row = (await accountRows(built))[0]
   t.equal(row!.status, 'cancelled')
-  t.same((await postEvent(built.app, event('e-9', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'unchanged' })
-  t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ignored' })
+  const before = await eventTypes(built)
+  t.same((await postEvent(built.app, event('e-9', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
+  t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ok' })
+  t.equal((await accountRows(built))[0]!.status, 'cancelled')
+  t.same(await eventTypes(built), before, 'late and unknown events change nothing')
 })
 
 t.test('an agreement event waits until a License Updated event links its agreement, then applies', async (t) => {
   const built = await buildAws(t)
-  t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'waiting' })
+  t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
   t.equal((await accountRows(built)).length, 0)
   const waitingNow = async () => (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data
   const waiting = await waitingNow()
@@ -275,4 +282,14 @@ t.test('a replayed waiting event leaves its row exactly when its change commits'
   // Replaying again (a second instance's stale list) is a duplicate and changes nothing.
   await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
   t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.provisioned'])
+})
+
+
+t.test('a repeated EventBridge event answers exactly as the first did', async (t) => {
+  const built = await buildAws(t)
+  const e = event('e-1', 'License Updated - Manufacturer', licenseDetail)
+  const first = await postEvent(built.app, e)
+  const second = await postEvent(built.app, e)
+  t.same([second.statusCode, second.body], [first.statusCode, first.body])
+  t.equal((await accountRows(built)).length, 1)
 })
