@@ -112,6 +112,12 @@ export interface AccountLookup {
   findAccountsByFact(marketplace: Marketplace, name: string, value: string, page: { limit: number, after?: string }): Promise<Page<Account>>
   /** Accounts of `marketplace` held by this customer cloud account (AWS account id). */
   findAccountsByCustomerAccountId(marketplace: Marketplace, customerAccountId: string): Promise<Account[]>
+  /**
+   * The payload recorded with a message id by a lifecycle change (`ExecuteOptions.messageId`),
+   * or undefined when no change recorded that id. Lets a provider recognise a call it already
+   * applied without keeping its own record in the account.
+   */
+  findInboundMessage(marketplace: Marketplace, messageId: string): Promise<{ payload: unknown } | undefined>
 }
 
 /**

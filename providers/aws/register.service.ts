@@ -1,7 +1,7 @@
 import { ResolveCustomerCommand, type ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering'
 import type { Account, Entitlement, Lifecycle, Clock } from '../../core/index.js'
 import { describeAwsError, type AwsClients } from './aws.clients.js'
-import { locateAndWrite, type LocateDeps } from './account.locate.js'
+import { locate, locateAndWrite, type CustomerFacts, type LocateDeps } from './account.locate.js'
 import { planFor, type EntitlementSubject } from './entitlements.js'
 import type { NotificationHandler } from './notification.handler.js'
 import { factsOf } from './notification.handler.js'
@@ -51,21 +51,26 @@ export function createRegistration (deps: RegisterDeps) {
   }
 
   return async function register (token: string, offerType: string | undefined): Promise<Account> {
-    const digest = deps.digest(token)
-    const earlier = (await deps.lookup.findAccountsByFact('aws', 'registrationDigest', digest, { limit: 1 })).data[0]
-    if (earlier !== undefined) return earlier
+    // The token's keyed digest names the registration as an inbound message id: kept with the
+    // message log, never in the account's metadata (which /v1 and every webhook show).
+    const messageId = `register:${deps.digest(token)}`
+    const earlier = await deps.lookup.findInboundMessage('aws', messageId)
+    if (earlier !== undefined) {
+      const found = await locate(deps, earlier.payload as CustomerFacts)
+      if (found?.account !== undefined) return found.account
+    }
 
     const r = await resolve(token)
     if (r.ProductCode !== deps.productCode) {
       throw new RegistrationError('foreignProduct', { productCode: r.ProductCode ?? null, awsRequestId: r.$metadata.requestId })
     }
     const facts = { licenseArn: r.LicenseArn || undefined, customerIdentifier: r.CustomerIdentifier || undefined, customerAccountId: r.CustomerAWSAccountId || undefined }
-    const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial', registrationDigest: digest }
+    const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial' }
     let entitlements: Entitlement[] | undefined
     const pending = await locateAndWrite(deps, facts, async (found) => {
       entitlements = await entitlementsOf(facts, found.account)
       return deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
-        { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null } })
+        { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null }, messageId, messageMarketplace: 'aws', messagePayload: facts })
     })
     if (pending === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
     let account = pending.account!

@@ -57,7 +57,16 @@ t.test('a double-submitted token resumes the same registration without asking AW
   t.equal(second.statusCode, 303)
   t.not(first.headers.location, second.headers.location, 'each submit gets its own one-time ticket')
   t.equal(built.fake.calls('AWSMPMeteringService.ResolveCustomer').length, 1)
-  t.equal((await accountRows(built)).length, 1)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  // The token's digest is kept as a message id, not in metadata that /v1 and webhooks show.
+  const digest = built.services.secrets.digest(`aws-registration:${token}`)
+  t.notOk(JSON.stringify(rows[0]!.metadata).includes(digest), 'not in metadata')
+  const deliveries = await built.services.db.selectFrom('account_events').select('data').execute()
+  t.notOk(JSON.stringify(deliveries).includes(digest), 'not in events')
+  const api = await built.app.inject({ method: 'GET', url: `/v1/accounts/${rows[0]!.id}`, headers: built.auth })
+  t.notOk(api.body.includes(digest), 'not in /v1')
+  t.equal((await built.services.db.selectFrom('inbound_messages').where('message_id', '=', `register:${digest}`).selectAll().execute()).length, 1)
 })
 
 t.test('registration after subscribe-success keeps the account active', async (t) => {
