@@ -1,5 +1,5 @@
 import { ResolveCustomerCommand, type ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering'
-import type { Account, Entitlement, Lifecycle, Clock } from '../../core/index.js'
+import type { Account, Clock, Command, Entitlement, Lifecycle } from '../../core/index.js'
 import { describeAwsError, type AwsClients } from './aws.clients.js'
 import { locate, locateAndWrite, type CustomerFacts, type LocateDeps } from './account.locate.js'
 import { planFor, type EntitlementSubject } from './entitlements.js'
@@ -66,27 +66,35 @@ export function createRegistration (deps: RegisterDeps) {
     }
     const facts = { licenseArn: r.LicenseArn || undefined, customerIdentifier: r.CustomerIdentifier || undefined, customerAccountId: r.CustomerAWSAccountId || undefined }
     const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial' }
-    let entitlements: Entitlement[] | undefined
-    const pending = await locateAndWrite(deps, facts, async (found) => {
-      entitlements = await entitlementsOf(facts, found.account)
-      return deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
+    // One change, one transaction: the account, its contract entitlements and the `contract`
+    // flag that reconciliation looks for commit together, so a crash cannot leave a contract
+    // account without them (and out of reconciliation's sight).
+    const registered = await locateAndWrite(deps, facts, async (found) => {
+      const command = commandFor(await entitlementsOf(facts, found.account), metadata, facts.customerAccountId ?? null)
+      return deps.lifecycle.execute(found.target, command,
         { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null }, messageId, messageMarketplace: 'aws', messagePayload: facts })
     })
-    if (pending === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
-    let account = pending.account!
-    if (entitlements !== undefined && entitlements.length > 0) {
-      const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
-      const r2 = await deps.lifecycle.execute({ accountId: account.id }, { type: 'updateEntitlements', entitlements, plan, metadata: { contract: true } })
-      account = r2.account ?? account
-    }
+    if (registered === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
+    const account = registered.account!
     await deps.handler.releaseFor(account)
     return account
   }
 
   /**
+   * Pending until AWS confirms; with contract entitlements, the same `pending` status reached
+   * through updateEntitlements, which also stores them, sets the plan and marks the contract.
+   */
+  function commandFor (entitlements: Entitlement[] | undefined, metadata: Record<string, unknown>, customerAccountId: string | null): Command {
+    if (entitlements === undefined || entitlements.length === 0) return { type: 'pending', metadata, customerAccountId }
+    const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
+    return { type: 'updateEntitlements', entitlements, plan, metadata: { ...metadata, contract: true }, customerAccountId }
+  }
+
+  /**
    * Contracts: what the buyer bought, read at registration. Best effort: a subscription product
-   * has none, and when AWS is slow the registration still completes (the entitlement-updated
-   * notification and the periodic reconciliation fill them in).
+   * has none, and when AWS is slow the registration still completes without them (the
+   * entitlement-updated or License Updated notification then fills them in, and from then on
+   * the periodic reconciliation watches the account).
    */
   async function entitlementsOf (facts: EntitlementSubject, account: Account | undefined): Promise<Entitlement[] | undefined> {
     try {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createAwsFromServices } from '../../../src/aws.wiring.js'
 import { accountRows, buildAws, customer, eventTypes, loginUrl, postRegister, productCode, snsNotification, postSns } from './helpers.js'
 
 const token = 'tok+/=secret-registration-token'
@@ -43,7 +44,31 @@ t.test('concurrent-agreements registration keys the account by LicenseArn and re
   t.match(row!.metadata, { licenseArn: c.LicenseArn, licenseId: 'l-1abc', contract: true, freeTrial: false })
   t.same(built.fake.calls('AWSMPEntitlementService.GetEntitlements')[0]!.body,
     { ProductCode: productCode, Filter: { LICENSE_ARN: [c.LicenseArn] }, MaxResults: 25 })
-  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.plan_changed', 'account.login'])
+  // One change: the new account is pending with its plan already set, then hears its entitlements.
+  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.login'])
+})
+
+t.test('a contract registration is one change: an instance dying after its first write leaves all or nothing', async (t) => {
+  const built = await buildAws(t)
+  const c = customer('concurrent')
+  built.fake.tokens.set(token, c)
+  built.fake.entitlements.set(c.LicenseArn!, [{ Dimension: 'basic', Value: { IntegerValue: 1 } }])
+  const real = built.services.lifecycle
+  let writes = 0
+  const lifecycle: typeof real = {
+    async execute (target, command, options) {
+      if (++writes > 1) throw new Error('the instance died')
+      return real.execute(target, command, options)
+    }
+  }
+  const aws = createAwsFromServices({ ...built.services, lifecycle }, { clients: { maxAttempts: 1 } })
+  const account = await aws.register(token, undefined)
+  t.equal(writes, 1)
+  const [row] = await accountRows(built)
+  t.equal(row!.id, account.id)
+  t.same(row!.entitlements, [{ dimension: 'basic', value: 1, expiresAt: null }])
+  t.equal(row!.metadata.contract, true, 'reconciliation will watch it')
+  t.equal(row!.plan, 'basic')
 })
 
 t.test('a double-submitted token resumes the same registration without asking AWS again', async (t) => {
