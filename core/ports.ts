@@ -120,6 +120,12 @@ export interface AccountLookup {
   findAccountsByFact(marketplace: Marketplace, name: string, value: string, page: { limit: number, after?: string }): Promise<Page<Account>>
   /** Accounts of `marketplace` held by this customer cloud account (AWS account id). */
   findAccountsByCustomerAccountId(marketplace: Marketplace, customerAccountId: string): Promise<Account[]>
+  /**
+   * The payload recorded with a message id by a lifecycle change (`ExecuteOptions.messageId`),
+   * or undefined when no change recorded that id. Lets a provider recognise a call it already
+   * applied without keeping its own record in the account.
+   */
+  findInboundMessage(marketplace: Marketplace, messageId: string): Promise<{ payload: unknown } | undefined>
 }
 
 /**
@@ -145,8 +151,21 @@ export interface ParkedMessageStore {
   /** Parks a message; parking the same (marketplace, messageId) again updates its state and reason. */
   park(message: Omit<ParkedMessage, 'id' | 'createdAt'>): Promise<void>
   list(filter: { marketplace?: Marketplace, state?: ParkedMessage['state'] }, page: { limit: number, after?: string }): Promise<Page<ParkedMessage>>
-  /** Removes and returns the waiting messages with this match key (each returned to one caller only). */
+  /**
+   * Removes and returns the waiting messages with this match key (each returned to one caller only).
+   * Prefer `listWaiting` + `removeWithin`: a caller that dies after taking loses the messages.
+   */
   takeWaiting(marketplace: Marketplace, matchKey: string): Promise<ParkedMessage[]>
+  /** The waiting messages with this match key, oldest first, left in place until removed. */
+  listWaiting(marketplace: Marketplace, matchKey: string): Promise<ParkedMessage[]>
+  /**
+   * Inside a lifecycle change (`ExecuteOptions.within`): removes the parked message in that same
+   * transaction, so it is gone exactly when its change commits. `tx` must come from the same
+   * storage as this store.
+   */
+  removeWithin(tx: LifecycleTx, id: string): Promise<void>
+  /** Removes a parked message on its own (one whose replay had nothing left to change). */
+  remove(id: string): Promise<void>
 }
 
 /**

@@ -1,5 +1,5 @@
 import { request } from 'undici'
-import type { LoginHandoff } from '../core/index.js'
+import { MarketgateError, type Lifecycle, type LoginHandoff } from '../core/index.js'
 import { createAwsClients, type AwsClientOverrides } from '../providers/aws/aws.clients.js'
 import { createAwsProvider, type AwsProvider } from '../providers/aws/aws.provider.js'
 import type { CertFetcher } from '../providers/aws/sns.signature.js'
@@ -38,6 +38,30 @@ async function getText (url: string, maxBytes: number): Promise<string> {
 export const httpsCertFetcher: CertFetcher = (url) => getText(url, 65_536)
 export const httpsConfirm = async (url: string): Promise<void> => { await getText(url, 65_536) }
 
+/** The unique index of 2026-11-27T1200_aws_customer_unique: one AWS account per CustomerIdentifier. */
+export const customerUniqueIndex = 'accounts_aws_customer_identifier_key'
+
+/**
+ * The lifecycle as the AWS provider sees it: a write that lost the race for a
+ * CustomerIdentifier (unique violation on that index, pg and PGlite alike) becomes a CONFLICT,
+ * which the provider answers by finding the winner's account and applying there.
+ */
+export function awsLifecycle (lifecycle: Lifecycle): Lifecycle {
+  return {
+    async execute (target, command, options) {
+      try {
+        return await lifecycle.execute(target, command, options)
+      } catch (err) {
+        const e = err as { code?: string, constraint?: string }
+        if (e?.code === '23505' && e.constraint === customerUniqueIndex) {
+          throw new MarketgateError('CONFLICT', 'another account holds this AWS customer', { cause: err })
+        }
+        throw err
+      }
+    }
+  }
+}
+
 /** The AWS provider wired to this gateway's storage, clients and login handoff. */
 export function createAwsFromServices (services: Services, overrides: AwsOverrides = {}): AwsProvider {
   const aws = services.config.aws
@@ -46,7 +70,7 @@ export function createAwsFromServices (services: Services, overrides: AwsOverrid
   return createAwsProvider({
     settings: aws,
     clients: createAwsClients(aws.region, overrides.clients),
-    lifecycle: services.lifecycle,
+    lifecycle: awsLifecycle(services.lifecycle),
     accounts: services.accounts,
     lookup: createAccountLookup(db),
     parked: createParkedMessageStore({ db, clock, random }),

@@ -1,4 +1,4 @@
-import type { Account, AccountLookup, AccountReader, Target } from '../../core/index.js'
+import { isMarketgateError, type Account, type AccountLookup, type AccountReader, type Target } from '../../core/index.js'
 import { licenseIdOf } from './notification.parse.js'
 
 /** The facts a message or a registration knows about the customer. */
@@ -31,8 +31,8 @@ export interface LocateDeps {
  * The price: an account created by a legacy notification *before* registration keeps the
  * CustomerIdentifier as its key (the registration then finds it through the metadata).
  *
- * Returns undefined when nothing matches and no key can be made (an agreement event for a
- * buyer the gateway has not met).
+ * Returns undefined when nothing matches and no key can be made (an agreement event whose
+ * agreement no account is linked to yet).
  */
 export async function locate (deps: LocateDeps, facts: CustomerFacts): Promise<Located | undefined> {
   const byKey = async (externalId: string): Promise<Located | undefined> => {
@@ -54,11 +54,29 @@ export async function locate (deps: LocateDeps, facts: CustomerFacts): Promise<L
     return await byKey(facts.customerIdentifier) ?? await byFact('customerIdentifier', facts.customerIdentifier) ??
       { target: { key: { marketplace: 'aws', externalId: facts.customerIdentifier } }, account: undefined }
   }
-  const found = await byFact('agreementId', facts.agreementId)
-  if (found || facts.customerAccountId === undefined) return found
-  // An agreement we have not linked yet: the buyer's one live account without another agreement.
-  const candidates = (await deps.lookup.findAccountsByCustomerAccountId('aws', facts.customerAccountId))
-    .filter((a) => a.status !== 'cancelled' && (a.metadata.agreementId === undefined || a.metadata.agreementId === facts.agreementId))
-  const only = candidates.length === 1 ? candidates[0] : undefined
-  return only && { target: { accountId: only.id }, account: only }
+  // An agreement event names only the agreement and the buyer's AWS account. The seller's rule
+  // covers all of its products and one buyer may hold several, so the AWS account alone can
+  // never say which account an agreement belongs to: only an agreement id already linked (by a
+  // License Updated event naming agreement and license) does. Unknown agreements wait.
+  return byFact('agreementId', facts.agreementId)
+}
+
+/**
+ * Locates, then writes to what was found. Lookups run before the write's transaction, so a
+ * registration (keyed by LicenseArn) and a legacy message (keyed by CustomerIdentifier) can both
+ * find nothing and both create; the database's one-account-per-CustomerIdentifier index fails
+ * the second (a CONFLICT). The loser then locates once more, finds the winner's account, and
+ * writes there. Undefined when nothing matches and no key can be made.
+ */
+export async function locateAndWrite<T> (deps: LocateDeps, facts: CustomerFacts, write: (found: Located) => Promise<T>): Promise<T | undefined> {
+  const found = await locate(deps, facts)
+  if (found === undefined) return undefined
+  try {
+    return await write(found)
+  } catch (err) {
+    if (!isMarketgateError(err, 'CONFLICT')) throw err
+    const again = await locate(deps, facts)
+    if (again === undefined) throw err
+    return write(again)
+  }
 }

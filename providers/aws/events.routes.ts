@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { MarketgateError } from '../../core/index.js'
 import type { NotificationHandler } from './notification.handler.js'
 import { parseEvent } from './notification.parse.js'
+import { acknowledged } from './sns.routes.js'
 
 export const eventsSecretHeader = 'x-marketgate-events-secret'
 
@@ -23,7 +24,9 @@ export async function eventsRoutes (app: FastifyInstance, opts: { handler: Notif
     const body = request.body
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MarketgateError('VALIDATION_FAILED', 'the body must be an EventBridge event')
     const n = parseEvent(body as Record<string, unknown>)
-    if (n === undefined) return { status: 'ignored' }
-    return { status: await opts.handler.handle(n, 'events') }
+    if (n === undefined) request.log.info({ detailType: (body as Record<string, unknown>)['detail-type'] }, 'aws event not acted on')
+    else await opts.handler.handle(n, 'events')
+    // The same answer first time or repeat; the outcome is in the handler's log line.
+    return acknowledged
   })
 }

@@ -1,7 +1,7 @@
 import {
-  isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type ParkedMessageStore
+  isMarketgateError, type Account, type Clock, type Command, type Entitlement, type Lifecycle, type LifecycleTx, type ParkedMessageStore
 } from '../../core/index.js'
-import { locate, type LocateDeps } from './account.locate.js'
+import { locateAndWrite, type LocateDeps } from './account.locate.js'
 import type { EntitlementSubject } from './entitlements.js'
 import { planFor } from './entitlements.js'
 import { AwsAction, licenseIdOf, type AwsNotification } from './notification.parse.js'
@@ -17,6 +17,9 @@ export interface HandlerDeps extends LocateDeps {
   fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
   log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
 }
+
+/** What a waiting agreement event is released by. */
+export const agreementKey = (agreementId: string) => `aws-agreement:${agreementId}`
 
 /** Metadata facts every AWS account keeps, so that later messages can find it (see account.locate.ts). */
 export function factsOf (n: Partial<AwsNotification>): Record<string, unknown> {
@@ -47,25 +50,24 @@ export function subjectOf (account: Account | undefined, n: Partial<AwsNotificat
  * runs it under the message's id, so a duplicate changes nothing and a late message (say a
  * subscribe-success after unsubscribe-success) is acknowledged without change. A notification
  * for an unknown customer creates the account (pending, or straight to its status), so nothing
- * is lost when AWS is faster than the buyer; an agreement event that names nobody we know waits
- * in `parked_messages` until the buyer registers. Throws only what is worth retrying.
+ * is lost when AWS is faster than the buyer; an agreement event whose agreement no account is
+ * linked to waits in `parked_messages` until a License Updated event links it. Throws only what is worth retrying.
  */
 export function createNotificationHandler (deps: HandlerDeps) {
-  async function handle (n: AwsNotification, source: string): Promise<HandleOutcome> {
+  /** `within`: more writes committed with the change (a replayed message removes its parked row). */
+  async function handle (n: AwsNotification, source: string, within?: (tx: LifecycleTx) => Promise<void>): Promise<HandleOutcome> {
     if (n.productCode !== undefined && n.productCode !== deps.productCode) {
       deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification for another product: ignored')
       return 'ignored'
     }
-    const found = await locate(deps, n)
-    if (found === undefined) return park(n, source)
-
-    const command = await commandFor(n, found.account)
     try {
-      const r = await deps.lifecycle.execute(found.target, command, {
-        createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null }
-      })
+      const r = await locateAndWrite(deps, n, async (found) => deps.lifecycle.execute(found.target, await commandFor(n, found.account), {
+        createIfAbsent: true, messageId: n.messageId, messageMarketplace: 'aws', messagePayload: n.payload, draft: { customerAccountId: n.customerAccountId ?? null },
+        ...(within ? { within: (tx: LifecycleTx) => within(tx) } : {})
+      }))
+      if (r === undefined) return await park(n, source)
       deps.log.info({ messageId: n.messageId, action: n.action, outcome: r.outcome, reason: r.reason, accountId: r.account?.id }, 'aws notification')
-      if (r.account?.customerAccountId) await releaseWaiting(r.account.customerAccountId)
+      if (r.account !== undefined) await releaseFor(r.account)
       return r.outcome
     } catch (err) {
       // A refusal is permanent (the message can never apply): acknowledge it, do not loop.
@@ -104,28 +106,38 @@ export function createNotificationHandler (deps: HandlerDeps) {
   }
 
   async function park (n: AwsNotification, source: string): Promise<HandleOutcome> {
-    const matchKey = n.customerAccountId === undefined ? null : `aws-account:${n.customerAccountId}`
+    const matchKey = n.agreementId === undefined ? null : agreementKey(n.agreementId)
     await deps.parked.park({
       marketplace: 'aws', source, messageId: n.messageId, state: matchKey ? 'waiting' : 'dead', matchKey,
-      reason: 'no account matches this agreement yet', attempts: 0, body: n
+      reason: 'no account is linked to this agreement yet', attempts: 0, body: n
     })
-    deps.log.info({ messageId: n.messageId, action: n.action }, 'aws notification waits for its account')
+    deps.log.info({ messageId: n.messageId, action: n.action, agreementId: n.agreementId }, 'aws notification waits for its agreement')
     return 'waiting'
   }
 
-  /** Replays agreement events that arrived before the buyer's account existed. */
-  async function releaseWaiting (customerAccountId: string): Promise<void> {
-    for (const m of await deps.parked.takeWaiting('aws', `aws-account:${customerAccountId}`)) {
+  /**
+   * Replays agreement events that arrived before any account was linked to their agreement
+   * (a License Updated event naming agreement and license links it). A parked row is deleted
+   * in the transaction of its change, so an instance that dies mid-replay loses nothing: the
+   * row is still there for the next release. Two instances replaying one row race on its
+   * message id; the loser sees a duplicate and removes the row, which is then already gone.
+   */
+  async function releaseFor (account: Account): Promise<void> {
+    const agreementId = account.metadata.agreementId
+    if (typeof agreementId !== 'string' || agreementId === '') return
+    for (const m of await deps.parked.listWaiting('aws', agreementKey(agreementId))) {
       try {
-        await handle(m.body as AwsNotification, 'waiting')
+        const outcome = await handle(m.body as AwsNotification, 'waiting', (tx) => deps.parked.removeWithin(tx, m.id))
+        // `changed` removed the row with the change; `waiting` kept it; anything else (duplicate,
+        // stale, refused, ignored) will never change anything: done with it.
+        if (outcome !== 'changed' && outcome !== 'waiting') await deps.parked.remove(m.id)
       } catch (err) {
-        // Taken but not applied: put it back rather than lose it; the next release retries.
-        await deps.parked.park({ ...m, reason: `replay failed: ${(err as Error).name}` })
+        deps.log.warn({ messageId: m.messageId, error: (err as Error).name }, 'aws waiting notification replay failed; it stays waiting')
       }
     }
   }
 
-  return { handle, releaseWaiting }
+  return { handle, releaseFor }
 }
 
 export type NotificationHandler = ReturnType<typeof createNotificationHandler>

@@ -90,7 +90,9 @@ export function parseEvent (event: Record<string, unknown>): AwsNotification | u
     licenseArn: normalizeLicenseArn(str(detail.license?.arn)),
     agreementId: str(detail.agreement?.id),
     customerAccountId: str(detail.acceptor?.accountId),
-    productCode: str(detail.product?.code),
+    // License events name the product (`product.code`); agreement events name none, so the
+    // handler can only filter those by the agreement they belong to (see account.locate.ts).
+    productCode: str(detail.product?.code) ?? str(detail.productCode),
     offerId: str(detail.offer?.id),
     payload: event
   }

@@ -1,7 +1,7 @@
 import { ResolveCustomerCommand, type ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering'
-import type { Account, Entitlement, Lifecycle, Clock } from '../../core/index.js'
+import type { Account, Clock, Command, Entitlement, Lifecycle } from '../../core/index.js'
 import { describeAwsError, type AwsClients } from './aws.clients.js'
-import { locate, type LocateDeps } from './account.locate.js'
+import { locate, locateAndWrite, type CustomerFacts, type LocateDeps } from './account.locate.js'
 import { planFor, type EntitlementSubject } from './entitlements.js'
 import type { NotificationHandler } from './notification.handler.js'
 import { factsOf } from './notification.handler.js'
@@ -22,7 +22,7 @@ export interface RegisterDeps extends LocateDeps {
   lifecycle: Lifecycle
   clock: Clock
   fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
-  handler: Pick<NotificationHandler, 'releaseWaiting'>
+  handler: Pick<NotificationHandler, 'releaseFor'>
   /** A keyed digest (never reversible): how a second submit of one token finds its registration. */
   digest: (value: string) => string
   log: { warn: (obj: object, msg: string) => void }
@@ -51,36 +51,50 @@ export function createRegistration (deps: RegisterDeps) {
   }
 
   return async function register (token: string, offerType: string | undefined): Promise<Account> {
-    const digest = deps.digest(token)
-    const earlier = (await deps.lookup.findAccountsByFact('aws', 'registrationDigest', digest, { limit: 1 })).data[0]
-    if (earlier !== undefined) return earlier
+    // The token's keyed digest names the registration as an inbound message id: kept with the
+    // message log, never in the account's metadata (which /v1 and every webhook show).
+    const messageId = `register:${deps.digest(token)}`
+    const earlier = await deps.lookup.findInboundMessage('aws', messageId)
+    if (earlier !== undefined) {
+      const found = await locate(deps, earlier.payload as CustomerFacts)
+      if (found?.account !== undefined) return found.account
+    }
 
     const r = await resolve(token)
     if (r.ProductCode !== deps.productCode) {
       throw new RegistrationError('foreignProduct', { productCode: r.ProductCode ?? null, awsRequestId: r.$metadata.requestId })
     }
     const facts = { licenseArn: r.LicenseArn || undefined, customerIdentifier: r.CustomerIdentifier || undefined, customerAccountId: r.CustomerAWSAccountId || undefined }
-    const found = await locate(deps, facts)
-    if (found === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
-
-    const entitlements = await entitlementsOf(facts, found.account)
-    const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial', registrationDigest: digest }
-    const pending = await deps.lifecycle.execute(found.target, { type: 'pending', metadata, customerAccountId: facts.customerAccountId ?? null },
-      { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null } })
-    let account = pending.account!
-    if (entitlements !== undefined && entitlements.length > 0) {
-      const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
-      const r2 = await deps.lifecycle.execute({ accountId: account.id }, { type: 'updateEntitlements', entitlements, plan, metadata: { contract: true } })
-      account = r2.account ?? account
-    }
-    if (account.customerAccountId) await deps.handler.releaseWaiting(account.customerAccountId)
+    const metadata = { ...factsOf(facts), productCode: r.ProductCode, freeTrial: offerType === 'free-trial' }
+    // One change, one transaction: the account, its contract entitlements and the `contract`
+    // flag that reconciliation looks for commit together, so a crash cannot leave a contract
+    // account without them (and out of reconciliation's sight).
+    const registered = await locateAndWrite(deps, facts, async (found) => {
+      const command = commandFor(await entitlementsOf(facts, found.account), metadata, facts.customerAccountId ?? null)
+      return deps.lifecycle.execute(found.target, command,
+        { createIfAbsent: true, draft: { customerAccountId: facts.customerAccountId ?? null }, messageId, messageMarketplace: 'aws', messagePayload: facts })
+    })
+    if (registered === undefined) throw new RegistrationError('invalidToken', { reason: 'ResolveCustomer named no customer', awsRequestId: r.$metadata.requestId })
+    const account = registered.account!
+    await deps.handler.releaseFor(account)
     return account
   }
 
   /**
+   * Pending until AWS confirms; with contract entitlements, the same `pending` status reached
+   * through updateEntitlements, which also stores them, sets the plan and marks the contract.
+   */
+  function commandFor (entitlements: Entitlement[] | undefined, metadata: Record<string, unknown>, customerAccountId: string | null): Command {
+    if (entitlements === undefined || entitlements.length === 0) return { type: 'pending', metadata, customerAccountId }
+    const plan = planFor(entitlements, deps.planDimensions, deps.clock.now())
+    return { type: 'updateEntitlements', entitlements, plan, metadata: { ...metadata, contract: true }, customerAccountId }
+  }
+
+  /**
    * Contracts: what the buyer bought, read at registration. Best effort: a subscription product
-   * has none, and when AWS is slow the registration still completes (the entitlement-updated
-   * notification and the periodic reconciliation fill them in).
+   * has none, and when AWS is slow the registration still completes without them (the
+   * entitlement-updated or License Updated notification then fills them in, and from then on
+   * the periodic reconciliation watches the account).
    */
   async function entitlementsOf (facts: EntitlementSubject, account: Account | undefined): Promise<Entitlement[] | undefined> {
     try {

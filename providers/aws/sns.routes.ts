@@ -11,6 +11,9 @@ export interface SnsRouteOptions {
   fetchUrl: (url: string) => Promise<void>
 }
 
+/** The one answer to every notification SNS delivered, first time or repeat. */
+export const acknowledged = { status: 'ok' } as const
+
 const forbidden = { error: { code: 'FORBIDDEN', message: 'the SNS message failed verification' } }
 
 /**
@@ -50,15 +53,15 @@ export async function snsRoutes (app: FastifyInstance, opts: SnsRouteOptions): P
         return { status: 'noted' }
       default:
         try {
-          return { status: await opts.handler.handle(parseSnsBody(`sns:${m.MessageId}`, m.Message), 'sns') }
+          await opts.handler.handle(parseSnsBody(`sns:${m.MessageId}`, m.Message), 'sns')
         } catch (err) {
           // A signed message we cannot read will never read better: acknowledge, or SNS retries for days.
-          if (isMarketgateError(err, 'VALIDATION_FAILED')) {
-            request.log.warn({ messageId: m.MessageId, reason: err.message }, 'sns message not understood')
-            return { status: 'ignored' }
-          }
-          throw err
+          if (!isMarketgateError(err, 'VALIDATION_FAILED')) throw err
+          request.log.warn({ messageId: m.MessageId, reason: err.message }, 'sns message not understood')
         }
+        // A repeated message answers as the first did (CONTRACT §3): whether it changed,
+        // repeated or was ignored is in the handler's log line, not in the answer.
+        return acknowledged
     }
   })
 }

@@ -26,6 +26,8 @@ export type CertFetcher = (url: string) => Promise<string>
 const notificationKeys = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] as const
 const confirmationKeys = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'] as const
 const algorithms: Record<string, string> = { 1: 'RSA-SHA1', 2: 'RSA-SHA256' }
+const maxAgeMs = 3600_000
+const maxSkewMs = 15 * 60_000
 
 // Region names only (us-east-1, us-gov-west-1, cn-north-1): a looser `sns\.[\w-]+` would
 // also admit names like sns.s3-<region>.amazonaws.com, which are not SNS.
@@ -57,7 +59,8 @@ export function stringToSign (m: SnsMessage): string {
 }
 
 /**
- * Verifies SNS messages: shape, TopicArn allow-list, certificate URL, then the RSA signature
+ * Verifies SNS messages: shape, TopicArn allow-list, Timestamp (at most an hour old, at most 15
+ * minutes ahead of the injected clock), certificate URL, then the RSA signature
  * (SignatureVersion 1 = SHA1withRSA, 2 = SHA256withRSA). Public keys are cached per URL for an
  * hour, at most 50 of them, so a flood of messages costs one fetch per certificate.
  */
@@ -85,6 +88,10 @@ export function createSnsVerifier (deps: { fetchCert: CertFetcher, topicArns: st
       if (!['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'].includes(m.Type!)) return { ok: false, reason: 'unknown Type' }
       if (m.Type !== 'Notification' && (typeof m.SubscribeURL !== 'string' || typeof m.Token !== 'string')) return { ok: false, reason: 'missing SubscribeURL or Token' }
       if (!deps.topicArns.includes(m.TopicArn!)) return { ok: false, reason: 'topic not allowed' }
+      const age = deps.clock.now().getTime() - Date.parse(m.Timestamp!)
+      // A captured message replayed later is refused: SNS retries an HTTPS endpoint for at most
+      // an hour, and 15 minutes ahead leaves room for clock skew.
+      if (!(age <= maxAgeMs && age >= -maxSkewMs)) return { ok: false, reason: 'Timestamp outside the accepted window' }
       const algorithm = algorithms[m.SignatureVersion!]
       if (algorithm === undefined) return { ok: false, reason: 'unsupported SignatureVersion' }
       if (!isSnsUrl(m.SigningCertURL!, true)) return { ok: false, reason: 'certificate URL not on an SNS host' }

@@ -73,7 +73,7 @@ export function createMeteringJob (deps: {
   }
 
   async function claim (now: Date): Promise<ClaimedHour[]> {
-    const rows = await sql<{ account_id: string, dimension: string, hour: Date, sent_quantity: number, attempts: number, external_id: string, customer_account_id: string | null, customer_identifier: string | null }>`
+    const rows = await sql<{ account_id: string, dimension: string, hour: Date, sent_quantity: number, attempts: number, external_id: string, customer_account_id: string | null, customer_identifier: string | null, license_arn: string | null }>`
       with suspended as (
         select account_id, max(occurred_at) as at from account_events where type = 'account.suspended' group by account_id
       ), due as (
@@ -93,10 +93,10 @@ export function createMeteringJob (deps: {
       from due, accounts a
       where uh.account_id = due.account_id and uh.dimension = due.dimension and uh.hour = due.hour and a.id = uh.account_id
       returning uh.account_id, uh.dimension, uh.hour, uh.sent_quantity, uh.attempts, a.external_id, a.customer_account_id,
-        a.metadata->>'customerIdentifier' as customer_identifier`.execute(db)
+        a.metadata->>'customerIdentifier' as customer_identifier, a.metadata->>'licenseArn' as license_arn`.execute(db)
     return rows.rows.map((r) => ({
       accountId: r.account_id, dimension: r.dimension, hour: new Date(r.hour), quantity: Number(r.sent_quantity), attempts: r.attempts,
-      externalId: r.external_id, customerAccountId: r.customer_account_id, customerIdentifier: r.customer_identifier
+      externalId: r.external_id, customerAccountId: r.customer_account_id, customerIdentifier: r.customer_identifier, licenseArn: r.license_arn
     }))
   }
 

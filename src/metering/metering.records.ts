@@ -10,19 +10,24 @@ export interface ClaimedHour {
   externalId: string
   customerAccountId: string | null
   customerIdentifier: string | null
+  /** The account's LicenseArn (metadata), known even when its key is the CustomerIdentifier. */
+  licenseArn: string | null
 }
 
 /**
  * The record AWS bills: always built from the frozen quantity and the start of the hour, so a
  * retry sends the identical record (AWS de-duplicates per customer, dimension and hour).
- * Concurrent Agreements accounts (keyed by LicenseArn) send LicenseArn and
- * CustomerAWSAccountId and no request-level ProductCode; legacy accounts send
- * CustomerIdentifier with the ProductCode.
+ * An account whose LicenseArn is known (in its metadata, or as its key) sends LicenseArn and
+ * CustomerAWSAccountId and no request-level ProductCode, whatever its key: an account first
+ * created by a legacy message keeps its CustomerIdentifier key after registration tells us
+ * its LicenseArn, and AWS stops accepting CustomerIdentifier for Concurrent Agreements
+ * products. Accounts with no LicenseArn send CustomerIdentifier with the ProductCode.
  */
 export function toUsageRecord (h: ClaimedHour): { mode: 'license' | 'legacy', record: UsageRecord } {
   const base = { Timestamp: h.hour, Dimension: h.dimension, Quantity: h.quantity }
-  if (h.externalId.startsWith('arn:')) {
-    return { mode: 'license', record: { ...base, LicenseArn: h.externalId, ...(h.customerAccountId ? { CustomerAWSAccountId: h.customerAccountId } : {}) } }
+  const licenseArn = h.licenseArn ?? (h.externalId.startsWith('arn:') ? h.externalId : null)
+  if (licenseArn !== null) {
+    return { mode: 'license', record: { ...base, LicenseArn: licenseArn, ...(h.customerAccountId ? { CustomerAWSAccountId: h.customerAccountId } : {}) } }
   }
   return { mode: 'legacy', record: { ...base, CustomerIdentifier: h.customerIdentifier ?? h.externalId } }
 }

@@ -24,6 +24,11 @@ export function createAccountLookup (db: Kysely<Database>): AccountLookup {
         .where('marketplace', '=', marketplace).where('customer_account_id', '=', customerAccountId)
         .orderBy('id').limit(100).execute()
       return rows.map(rowToAccount)
+    },
+    async findInboundMessage (marketplace, messageId) {
+      const row = await db.selectFrom('inbound_messages').select('payload')
+        .where('marketplace', '=', marketplace).where('message_id', '=', messageId).executeTakeFirst()
+      return row && { payload: row.payload }
     }
   }
 }

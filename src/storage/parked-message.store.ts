@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Clock, Marketplace, ParkedMessage, ParkedMessageStore, Random } from '../../core/index.js'
+import { transactionOf } from './account.store.js'
 import { pageOf } from './cursor.js'
 import type { Database, ParkedMessageTable } from './tables.js'
 
@@ -57,6 +58,18 @@ export function createParkedMessageStore (deps: { db: Kysely<Database>, clock: C
         .where('marketplace', '=', marketplace).where('state', '=', 'waiting').where('match_key', '=', matchKey)
         .returningAll().execute()
       return rows.map((r) => rowToParked(r)).sort((a, b) => a.id.localeCompare(b.id))
+    },
+    async listWaiting (marketplace, matchKey) {
+      const rows = await db.selectFrom('parked_messages').selectAll()
+        .where('marketplace', '=', marketplace).where('state', '=', 'waiting').where('match_key', '=', matchKey)
+        .orderBy('created_at').orderBy('id').limit(100).execute()
+      return rows.map((r) => rowToParked(r))
+    },
+    async removeWithin (tx, id) {
+      await transactionOf(tx).deleteFrom('parked_messages').where('id', '=', id).execute()
+    },
+    async remove (id) {
+      await db.deleteFrom('parked_messages').where('id', '=', id).execute()
     }
   }
 }

@@ -35,6 +35,8 @@ export class AwsFake {
   /** The fake's clock for the metering time window; records older than the window fail the batch. */
   meteringNow: () => Date = () => new Date()
   meteringWindowMs = 24 * 3600_000
+  /** Runs once, before the next request to `target` is answered: lets a test interleave another writer. */
+  beforeReply: { target: string, run: () => Promise<void> } | undefined
   #server: Server | undefined
   #requestSeq = 0
   url = ''
@@ -43,10 +45,15 @@ export class AwsFake {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
+      req.on('end', async () => {
         const target = String(req.headers['x-amz-target'] ?? '')
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>
         this.requests.push({ target, body, headers: req.headers })
+        const hook = this.beforeReply
+        if (hook?.target === target) {
+          this.beforeReply = undefined
+          await hook.run()
+        }
         const reply = this.#dispatch(target, body)
         const json = target.startsWith('AmazonSQS') ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1'
         res.writeHead(reply.status, { 'content-type': json, 'x-amzn-requestid': `req-${++this.#requestSeq}` })
@@ -72,6 +79,7 @@ export class AwsFake {
     this.metered.clear()
     this.unsubscribed.clear()
     this.unprocessedOnce.clear()
+    this.beforeReply = undefined
   }
 
   /** Requests for one target, e.g. `AWSMPMeteringService.ResolveCustomer`. */

@@ -8,6 +8,7 @@ import type { Account, LoginHandoff, LoginUser } from '../../../core/index.js'
 import { createAwsFromServices } from '../../../src/aws.wiring.js'
 import { AwsFake } from '../../fakes/aws-fake.js'
 import { build, type Built } from '../../helpers/build.js'
+import { FakeClock } from '../../helpers/clock.js'
 
 export const productCode = 'prod-abc123'
 export const topicArn = `arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-${productCode}`
@@ -92,9 +93,12 @@ export async function buildAws (t: Parameters<typeof build>[0], env: Record<stri
   return { ...built, fake: f, handoff, certFetches, confirmed, provider }
 }
 
+/** When test messages are signed: the FakeClock's start, so the verifier finds them fresh. */
+export const signedAt = new FakeClock().now().toISOString()
+
 /** Signs an SNS message the way SNS does, with the test certificate's key. */
 export function signSns (fields: Record<string, string>, version: '1' | '2' = '1'): Record<string, string> {
-  const m: Record<string, string> = { SignatureVersion: version, SigningCertURL: certUrl, Timestamp: '2026-11-27T10:00:00.000Z', ...fields }
+  const m: Record<string, string> = { SignatureVersion: version, SigningCertURL: certUrl, Timestamp: signedAt, ...fields }
   const keys = m.Type === 'Notification'
     ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
     : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type']

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { parseEvent } from '../../../providers/aws/notification.parse.js'
+import { createAwsFromServices } from '../../../src/aws.wiring.js'
 import { accountRows, buildAws, customer, eventsSecret, eventTypes, postRegister, postSns, productCode, snsNotification } from './helpers.js'
 
 const ci = 'cust-1'
@@ -24,12 +26,15 @@ for (const [action, status, event] of lifecycle) {
   })
 }
 
-t.test('a duplicate message changes nothing and is acknowledged', async (t) => {
+t.test('a repeated message changes nothing and answers exactly as the first did', async (t) => {
   const built = await buildAws(t)
   const m = sns('m-1', 'subscribe-success')
-  t.same((await postSns(built.app, m)).json(), { status: 'changed' })
-  t.same((await postSns(built.app, m)).json(), { status: 'duplicate' })
+  const first = await postSns(built.app, m)
+  const second = await postSns(built.app, m)
+  t.same([second.statusCode, second.body], [first.statusCode, first.body])
+  t.equal(first.statusCode, 200)
   t.same(await eventTypes(built), ['account.provisioned'])
+  t.ok(built.logs.some((l) => l.includes('"outcome":"duplicate"')), 'the log still tells them apart')
 })
 
 t.test('a late subscribe-success after unsubscribe-success does not reactivate the account', async (t) => {
@@ -39,7 +44,7 @@ t.test('a late subscribe-success after unsubscribe-success does not reactivate t
   await postSns(built.app, sns('m-3', 'unsubscribe-success'))
   const late = await postSns(built.app, sns('m-0', 'subscribe-success'))
   t.equal(late.statusCode, 200, 'acknowledged')
-  t.same(late.json(), { status: 'unchanged' })
+  t.same(late.json(), { status: 'ok' })
   t.equal((await accountRows(built))[0]!.status, 'cancelled')
   t.same(await eventTypes(built), ['account.provisioned', 'account.suspended', 'account.cancelled'])
 })
@@ -134,7 +139,7 @@ t.test('a GetEntitlements outage is a 5xx so SNS retries, and nothing is recorde
 t.test('messages for another product are acknowledged and ignored', async (t) => {
   const built = await buildAws(t)
   const res = await postSns(built.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': ci, 'product-code': 'other' }))
-  t.same(res.json(), { status: 'ignored' })
+  t.same(res.json(), { status: 'ok' })
   t.equal((await accountRows(built)).length, 0)
 })
 
@@ -165,7 +170,7 @@ t.test('EventBridge: license updated, agreement created, deprovisioned, ended â€
   const built = await buildAws(t)
   built.fake.entitlements.set(licenseArn, [{ Dimension: 'seats', Value: { IntegerValue: 10 } }])
   // The license event arrives before registration: the account is created pending, keyed by the full ARN.
-  t.same((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).json(), { status: 'changed' })
+  t.same((await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', licenseDetail))).json(), { status: 'ok' })
   let [row] = await accountRows(built)
   t.equal(row!.external_id, licenseArn)
   t.equal(row!.status, 'pending')
@@ -179,29 +184,112 @@ t.test('EventBridge: license updated, agreement created, deprovisioned, ended â€
 
   await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))
   t.equal((await accountRows(built))[0]!.status, 'active')
-  t.same((await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))).json(), { status: 'duplicate' })
+  t.same((await postEvent(built.app, event('e-2', 'Purchase Agreement Created - Proposer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
+  t.equal((await eventTypes(built)).filter((e) => e === 'account.provisioned').length, 1, 'the repeat changed nothing')
   await postEvent(built.app, event('e-3', 'License Deprovisioned - Manufacturer', licenseDetail))
   t.equal((await accountRows(built))[0]!.status, 'suspended')
   await postEvent(built.app, event('e-4', 'Purchase Agreement Ended - Manufacturer', agreementDetail('EXPIRED')))
   row = (await accountRows(built))[0]
   t.equal(row!.status, 'cancelled')
-  t.same((await postEvent(built.app, event('e-9', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'unchanged' })
-  t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ignored' })
+  const before = await eventTypes(built)
+  t.same((await postEvent(built.app, event('e-9', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
+  t.same((await postEvent(built.app, event('e-10', 'Purchase Agreement Ending Soon', {}))).json(), { status: 'ok' })
+  t.equal((await accountRows(built))[0]!.status, 'cancelled')
+  t.same(await eventTypes(built), before, 'late and unknown events change nothing')
 })
 
-t.test('an agreement event before the buyer is known waits, then applies at registration', async (t) => {
+t.test('an agreement event waits until a License Updated event links its agreement, then applies', async (t) => {
   const built = await buildAws(t)
-  t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'waiting' })
+  t.same((await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))).json(), { status: 'ok' })
   t.equal((await accountRows(built)).length, 0)
-  const waiting = (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json()
-  t.equal(waiting.data.length, 1)
-  t.equal(waiting.data[0].match_key, 'aws-account:123456789011')
+  const waitingNow = async () => (await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data
+  const waiting = await waitingNow()
+  t.equal(waiting.length, 1)
+  t.equal(waiting[0].match_key, 'aws-agreement:agmt-1')
 
+  // Registration names no agreement: the event keeps waiting, the account stays pending.
   built.fake.tokens.set('tok', customer('concurrent'))
   t.equal((await postRegister(built.app, 'tok')).statusCode, 303)
+  t.equal((await accountRows(built))[0]!.status, 'pending')
+  t.equal((await waitingNow()).length, 1)
+
+  // The license event names agreement and license: it links them and releases the event.
+  await postEvent(built.app, event('e-2', 'License Updated - Manufacturer', licenseDetail))
   const [row] = await accountRows(built)
   t.equal(row!.status, 'active')
   t.equal(row!.metadata.agreementId, 'agmt-1')
-  t.same(await eventTypes(built), ['account.pending', 'account.provisioned', 'account.login'])
-  t.equal((await built.app.inject({ method: 'GET', url: '/v1/aws/dead-messages?state=waiting', headers: built.auth })).json().data.length, 0)
+  t.same(await eventTypes(built), ['account.pending', 'account.login', 'account.provisioned'])
+  t.equal((await waitingNow()).length, 0)
+})
+
+t.test("an agreement ending for another product never cancels the buyer's only account", async (t) => {
+  const built = await buildAws(t)
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+  // Product B's agreement: same buyer AWS account, no product in the event, agreement unknown here.
+  const ended = { agreement: { id: 'agmt-product-b', status: 'CANCELLED' }, acceptor: { accountId: '123456789011' } }
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Ended - Manufacturer', ended))
+  const [row] = await accountRows(built)
+  t.equal(row!.status, 'pending')
+  t.equal(row!.metadata.agreementId, undefined)
+  t.same(await eventTypes(built), ['account.pending', 'account.login'])
+})
+
+t.test('a license event for another product is ignored and links nothing', async (t) => {
+  const built = await buildAws(t)
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+  const other = { ...licenseDetail, product: { code: 'someone-elses-product' } }
+  await postEvent(built.app, event('e-1', 'License Updated - Manufacturer', other))
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  t.equal(rows[0]!.metadata.agreementId, undefined)
+  t.equal(built.fake.calls('AWSMPEntitlementService.GetEntitlements').length, 1, 'only the registration asked')
+})
+
+t.test('an instance that dies while replaying a waiting event loses nothing: the next release applies it', async (t) => {
+  const built = await buildAws(t)
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))
+  built.fake.tokens.set('tok', customer('concurrent'))
+  await postRegister(built.app, 'tok')
+
+  // Instance A links the agreement, then "dies" as it starts the replay: its change never runs.
+  let reached!: () => void
+  const dying = new Promise<void>((resolve) => { reached = resolve })
+  const real = built.services.lifecycle
+  const lifecycle: typeof real = {
+    execute: (target, command, options) => options?.messageId === 'eb:e-1' ? (reached(), new Promise(() => {})) : real.execute(target, command, options)
+  }
+  const a = createAwsFromServices({ ...built.services, lifecycle }, { clients: { maxAttempts: 1 } })
+  void a.handler.handle(parseEvent(event('e-2', 'License Updated - Manufacturer', licenseDetail))!, 'events')
+  await dying
+  const parked = () => built.services.db.selectFrom('parked_messages').select(['message_id', 'state']).execute()
+  t.same(await parked(), [{ message_id: 'eb:e-1', state: 'waiting' }], 'still waiting, claimable again')
+  t.equal((await accountRows(built))[0]!.status, 'pending')
+
+  // Instance B releases it (any later message of that account does).
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  t.same(await parked(), [])
+})
+
+t.test('a replayed waiting event leaves its row exactly when its change commits', async (t) => {
+  const built = await buildAws(t)
+  await postEvent(built.app, event('e-1', 'Purchase Agreement Created - Manufacturer', agreementDetail('ACTIVE')))
+  await postEvent(built.app, event('e-2', 'License Updated - Manufacturer', licenseDetail))
+  t.equal((await accountRows(built))[0]!.status, 'active')
+  t.equal((await built.services.db.selectFrom('parked_messages').selectAll().execute()).length, 0)
+  // Replaying again (a second instance's stale list) is a duplicate and changes nothing.
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.provisioned'])
+})
+
+
+t.test('a repeated EventBridge event answers exactly as the first did', async (t) => {
+  const built = await buildAws(t)
+  const e = event('e-1', 'License Updated - Manufacturer', licenseDetail)
+  const first = await postEvent(built.app, e)
+  const second = await postEvent(built.app, e)
+  t.same([second.statusCode, second.body], [first.statusCode, first.body])
+  t.equal((await accountRows(built)).length, 1)
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createAwsFromServices } from '../../../src/aws.wiring.js'
 import { accountRows, buildAws, customer, eventTypes, loginUrl, postRegister, productCode, snsNotification, postSns } from './helpers.js'
 
 const token = 'tok+/=secret-registration-token'
@@ -43,7 +44,31 @@ t.test('concurrent-agreements registration keys the account by LicenseArn and re
   t.match(row!.metadata, { licenseArn: c.LicenseArn, licenseId: 'l-1abc', contract: true, freeTrial: false })
   t.same(built.fake.calls('AWSMPEntitlementService.GetEntitlements')[0]!.body,
     { ProductCode: productCode, Filter: { LICENSE_ARN: [c.LicenseArn] }, MaxResults: 25 })
-  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.plan_changed', 'account.login'])
+  // One change: the new account is pending with its plan already set, then hears its entitlements.
+  t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.login'])
+})
+
+t.test('a contract registration is one change: an instance dying after its first write leaves all or nothing', async (t) => {
+  const built = await buildAws(t)
+  const c = customer('concurrent')
+  built.fake.tokens.set(token, c)
+  built.fake.entitlements.set(c.LicenseArn!, [{ Dimension: 'basic', Value: { IntegerValue: 1 } }])
+  const real = built.services.lifecycle
+  let writes = 0
+  const lifecycle: typeof real = {
+    async execute (target, command, options) {
+      if (++writes > 1) throw new Error('the instance died')
+      return real.execute(target, command, options)
+    }
+  }
+  const aws = createAwsFromServices({ ...built.services, lifecycle }, { clients: { maxAttempts: 1 } })
+  const account = await aws.register(token, undefined)
+  t.equal(writes, 1)
+  const [row] = await accountRows(built)
+  t.equal(row!.id, account.id)
+  t.same(row!.entitlements, [{ dimension: 'basic', value: 1, expiresAt: null }])
+  t.equal(row!.metadata.contract, true, 'reconciliation will watch it')
+  t.equal(row!.plan, 'basic')
 })
 
 t.test('a double-submitted token resumes the same registration without asking AWS again', async (t) => {
@@ -57,7 +82,16 @@ t.test('a double-submitted token resumes the same registration without asking AW
   t.equal(second.statusCode, 303)
   t.not(first.headers.location, second.headers.location, 'each submit gets its own one-time ticket')
   t.equal(built.fake.calls('AWSMPMeteringService.ResolveCustomer').length, 1)
-  t.equal((await accountRows(built)).length, 1)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1)
+  // The token's digest is kept as a message id, not in metadata that /v1 and webhooks show.
+  const digest = built.services.secrets.digest(`aws-registration:${token}`)
+  t.notOk(JSON.stringify(rows[0]!.metadata).includes(digest), 'not in metadata')
+  const deliveries = await built.services.db.selectFrom('account_events').select('data').execute()
+  t.notOk(JSON.stringify(deliveries).includes(digest), 'not in events')
+  const api = await built.app.inject({ method: 'GET', url: `/v1/accounts/${rows[0]!.id}`, headers: built.auth })
+  t.notOk(api.body.includes(digest), 'not in /v1')
+  t.equal((await built.services.db.selectFrom('inbound_messages').where('message_id', '=', `register:${digest}`).selectAll().execute()).length, 1)
 })
 
 t.test('registration after subscribe-success keeps the account active', async (t) => {
@@ -131,4 +165,41 @@ t.test('a cancelled subscription registering again sees a 410 page', async (t) =
   const res = await postRegister(built.app, token)
   t.equal(res.statusCode, 410)
   t.equal((await accountRows(built))[0]!.status, 'cancelled')
+})
+
+t.test('a registration racing a legacy message for the same customer ends with one account', async (t) => {
+  const built = await buildAws(t)
+  const c = { ...customer('concurrent'), CustomerIdentifier: 'cust-1' }
+  built.fake.tokens.set(token, c)
+  // After the registration looked the customer up (nothing yet) and before it writes, the legacy
+  // subscribe-success creates the account keyed by the CustomerIdentifier.
+  built.fake.beforeReply = {
+    target: 'AWSMPEntitlementService.GetEntitlements',
+    run: async () => { t.equal((await postSns(built.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': 'cust-1' }))).statusCode, 200) }
+  }
+  t.equal((await postRegister(built.app, token)).statusCode, 303)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1, 'one account')
+  t.equal(rows[0]!.external_id, 'cust-1', 'the first writer keeps its key')
+  t.equal(rows[0]!.status, 'active')
+  t.equal(rows[0]!.metadata.licenseArn, c.LicenseArn)
+  t.equal(rows[0]!.customer_account_id, c.CustomerAWSAccountId)
+})
+
+t.test('a legacy message racing a registration for the same customer ends with one account', async (t) => {
+  const built = await buildAws(t)
+  const c = { ...customer('concurrent'), CustomerIdentifier: 'cust-1' }
+  built.fake.tokens.set(token, c)
+  // The message looked up cust-1 (nothing), then asks AWS for entitlements; meanwhile the buyer registers.
+  built.fake.beforeReply = {
+    target: 'AWSMPEntitlementService.GetEntitlements',
+    run: async () => { t.equal((await postRegister(built.app, token)).statusCode, 303) }
+  }
+  t.equal((await postSns(built.app, snsNotification('m-1', { action: 'entitlement-updated', 'customer-identifier': 'cust-1' }))).statusCode, 200)
+  const rows = await accountRows(built)
+  t.equal(rows.length, 1, 'one account')
+  t.equal(rows[0]!.external_id, c.LicenseArn)
+  t.equal(rows[0]!.metadata.customerIdentifier, 'cust-1')
+  t.equal(rows[0]!.metadata.contract, true, 'the message applied to that account')
+  t.equal((await built.services.db.selectFrom('inbound_messages').where('message_id', '=', 'sns:m-1').selectAll().execute()).length, 1)
 })

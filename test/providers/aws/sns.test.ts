@@ -8,7 +8,7 @@ for (const version of ['1', '2'] as const) {
     const built = await buildAws(t)
     const res = await postSns(built.app, snsNotification('m-1', subscribe, version))
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { status: 'changed' })
+    t.same(res.json(), { status: 'ok' })
     const [row] = await accountRows(built)
     t.equal(row!.status, 'active')
     t.same(await eventTypes(built), ['account.provisioned'])
@@ -104,6 +104,31 @@ t.test('a signed message with an unreadable body is acknowledged and changes not
   const m = signSns({ Type: 'Notification', MessageId: 'm-x', TopicArn: topicArn, Message: '{"action":"dance"}' })
   const res = await postSns(built.app, m)
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { status: 'ignored' })
+  t.same(res.json(), { status: 'ok' })
   t.equal((await accountRows(built)).length, 0)
+})
+
+const timestamps: Array<[string, number, number]> = [
+  ['59 minutes old', -59 * 60_000, 200],
+  ['just over an hour old', -3600_001, 403],
+  ['14 minutes ahead', 14 * 60_000, 200],
+  ['16 minutes ahead', 16 * 60_000, 403]
+]
+for (const [what, offset, status] of timestamps) {
+  t.test(`a signed message ${what} by the gateway's clock answers ${status}`, async (t) => {
+    const built = await buildAws(t)
+    const at = new Date(built.clock.now().getTime() + offset).toISOString()
+    const m = signSns({ Type: 'Notification', MessageId: 'm-t', TopicArn: topicArn, Timestamp: at, Message: JSON.stringify(subscribe) })
+    t.equal((await postSns(built.app, m)).statusCode, status)
+    t.equal((await accountRows(built)).length, status === 200 ? 1 : 0)
+  })
+}
+
+t.test('a signed message replayed later than an hour is refused, though it verified before', async (t) => {
+  const built = await buildAws(t)
+  const m = snsNotification('m-1', subscribe)
+  t.equal((await postSns(built.app, m)).statusCode, 200)
+  built.clock.advance(3600_001)
+  t.equal((await postSns(built.app, m)).statusCode, 403)
+  t.equal((await postSns(built.app, { ...m, Timestamp: 'not a time' })).statusCode, 403)
 })

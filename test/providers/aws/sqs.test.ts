@@ -15,10 +15,15 @@ t.test('the poller applies SNS envelopes, raw bodies and EventBridge events, del
   t.same(built.fake.queue.map((m) => m.deleted), [true, true, true])
   t.equal((await accountRows(built))[0]!.status, 'suspended')
   t.same(built.fake.calls('AmazonSQS.ReceiveMessage')[0]!.body.MessageSystemAttributeNames, ['ApproximateReceiveCount'])
-  // The agreement event named nobody we know: it waits, and is released at registration.
-  built.fake.tokens.set('tok', { ...customer('legacy'), CustomerIdentifier: ci })
+  // The agreement event named an agreement no account is linked to: it waits. The buyer's AWS
+  // account alone never picks the account (the event names no product), so the suspended
+  // account of this buyer is left alone, and so is one created by registration.
+  t.equal((await accountRows(built)).length, 1)
+  built.fake.tokens.set('tok', customer('concurrent', 1))
   await postRegister(built.app, 'tok')
-  t.equal((await accountRows(built))[0]!.status, 'cancelled')
+  t.same((await accountRows(built)).map((r) => r.status).sort(), ['pending', 'suspended'])
+  const waiting = await built.services.db.selectFrom('parked_messages').select(['message_id', 'state', 'match_key']).execute()
+  t.same(waiting, [{ message_id: 'eb:e-1', state: 'waiting', match_key: 'aws-agreement:agmt-1' }])
 })
 
 t.test('a duplicate delivery (same SNS message twice in the queue) changes nothing', async (t) => {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { accountRows, postRegister, postSns, productCode, snsNotification } from '../../providers/aws/helpers.js'
 import { buildMetering, licenseArn } from './helpers.js'
 
 const hour9 = '2026-11-27T09:00:00.000Z'
@@ -176,4 +177,20 @@ t.test('a record still unsent 23 hours after its hour is expired, never dropped 
   t.match(rows[0], { status: 'expired', last_error: 'not accepted by AWS within 23 hours of its hour' })
   const metrics = await m.app.inject('/metrics')
   t.match(metrics.body, /marketgate_metering_records_total\{outcome="expired"\} 1/)
+})
+
+t.test('an account first created by a legacy message meters by LicenseArn once registration tells us its license', async (t) => {
+  const m = await buildMetering(t)
+  await postSns(m.app, snsNotification('m-1', { action: 'subscribe-success', 'customer-identifier': 'cust-7' }))
+  const arn = licenseArn(7)
+  m.fake.tokens.set('tok', { CustomerIdentifier: 'cust-7', CustomerAWSAccountId: '210987654321', ProductCode: productCode, LicenseArn: arn })
+  t.equal((await postRegister(m.app, 'tok')).statusCode, 303)
+  const [account] = await accountRows(m)
+  t.equal(account!.external_id, 'cust-7', 'keyed by the CustomerIdentifier it was created with')
+  await m.report({ records: [{ account_id: account!.id, dimension: 'requests', quantity: 5, timestamp: '2026-11-27T10:05:00Z' }] })
+  m.clock.advance(3600_000)
+  t.equal((await m.job.runOnce())?.sent, 1)
+  const [call] = m.meterCalls()
+  t.equal(call!.body.ProductCode, undefined, 'no request-level ProductCode with LicenseArn')
+  t.same(call!.body.UsageRecords, [{ LicenseArn: arn, CustomerAWSAccountId: '210987654321', Dimension: 'requests', Quantity: 5, Timestamp: Date.parse('2026-11-27T10:00:00Z') / 1000 }])
 })
