@@ -95,9 +95,10 @@ export interface CredentialStore {
   /**
    * Inside a lifecycle change (`ExecuteOptions.within`): the account's current API key, or a
    * fresh random one issued in the same transaction when it has none. Returns it in clear.
-   * `tx` must come from the same storage as this store.
+   * `tx` must come from the same storage as this store. `fresh`: the account was created in
+   * this transaction, so it cannot have a key yet and the lookup is skipped.
    */
-  ensureApiKey(tx: LifecycleTx, accountId: string): Promise<string>
+  ensureApiKey(tx: LifecycleTx, accountId: string, options?: { fresh?: boolean }): Promise<string>
   /** The account's current API key in clear, or undefined when it has none. */
   currentApiKey(accountId: string): Promise<string | undefined>
   /**

@@ -74,7 +74,10 @@ export function createHerokuService (deps: HerokuDeps) {
       if (!regionAllowed(settings.regions, body.region)) {
         throw unprocessable(`region "${body.region ?? '(none)'}" is not offered; choose one of: ${settings.regions!.join(', ')}`)
       }
-      const known = await deps.accounts?.findAccount(keyOf(body.uuid))
+      // A repeat must answer as the first call did, even if the async settings changed since;
+      // with no async settings at all there is nothing to look up (one round trip less).
+      const asyncConfigured = settings.provisioning === 'async' || (settings.asyncPlans ?? []).length > 0
+      const known = asyncConfigured ? await deps.accounts?.findAccount(keyOf(body.uuid)) : undefined
       const async = known !== undefined ? known.metadata.provisioning === 'async' : isAsyncPlan(settings, body.plan)
       const metadata = { ...factsOf(body), ...(async ? { provisioning: 'async' } : {}) }
       let apiKey: string | undefined
@@ -83,7 +86,7 @@ export function createHerokuService (deps: HerokuDeps) {
         : { type: 'provision', plan: body.plan, metadata }, {
         createIfAbsent: true,
         within: async (tx, r) => {
-          apiKey = await credentials.ensureApiKey(tx, r.account!.id)
+          apiKey = await credentials.ensureApiKey(tx, r.account!.id, { fresh: r.created })
           if (r.created) await queueGrantExchange(tx, r.account!.id, body)
         }
       })

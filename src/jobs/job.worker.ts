@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -7,6 +6,7 @@ import { equalJitterBackoff, type ClaimedJob, type Clock, type JobHandlers, type
 import type { SecretBox } from '../crypto/secret-box.js'
 import { counterOn } from '../http/metrics.js'
 import type { Database } from '../storage/tables.js'
+import { createIdle } from '../workers/idle.js'
 import { claimJobs, recordJob, type JobResult } from './job.store.js'
 
 /** Default backoff: 5 s, 10 s, 20 s … capped at 30 min (each half fixed, half random). */
@@ -107,17 +107,7 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
   let controller: AbortController | undefined
   let loop: Promise<void> | undefined
   let stopping: Promise<void> | undefined
-  let wakeUp: (() => void) | undefined
-  let woken = false
-  const wake = () => { woken = true; wakeUp?.() }
-
-  async function idle (signal: AbortSignal): Promise<void> {
-    if (woken) { woken = false; return }
-    const woke = new Promise<void>((resolve) => { wakeUp = resolve })
-    await Promise.race([woke, sleep(pollMs, undefined, { signal }).catch(() => {})])
-    wakeUp = undefined
-    woken = false
-  }
+  const { idle, wake } = createIdle(pollMs)
 
   return {
     id,
@@ -151,7 +141,7 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
     stop () {
       stopping ??= (async () => {
         controller?.abort()
-        wakeUp?.()
+        wake()
         await loop
       })()
       return stopping

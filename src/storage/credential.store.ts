@@ -36,8 +36,9 @@ export function createCredentialStore (deps: { db: Kysely<Database>, secrets: Se
   }
 
   return {
-    async ensureApiKey (tx, accountId) {
+    async ensureApiKey (tx, accountId, options = {}) {
       const trx = transactionOf(tx)
+      if (options.fresh) return issue(trx, accountId)
       // The caller holds the account's row lock, so two issuers of one account take turns.
       const existing = await current(trx, accountId)
       if (existing !== undefined) return existing

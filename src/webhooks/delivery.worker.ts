@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -7,6 +6,7 @@ import { decide, type Clock, type Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Engine } from '../storage/database.js'
 import type { Database } from '../storage/tables.js'
+import { createIdle } from '../workers/idle.js'
 import { claimDue, recordAttempt, type ClaimedDelivery } from './delivery.claim.js'
 import { deliveryMetrics } from './delivery.metrics.js'
 import { createSender, type Sender } from './delivery.sender.js'
@@ -99,17 +99,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
   let loop: Promise<void> | undefined
   let listener: OutboxListener | undefined
   let stopping: Promise<void> | undefined
-  let wakeUp: (() => void) | undefined
-  let woken = false
-  const wake = () => { woken = true; wakeUp?.() }
-
-  async function idle (signal: AbortSignal): Promise<void> {
-    if (woken) { woken = false; return }
-    const woke = new Promise<void>((resolve) => { wakeUp = resolve })
-    await Promise.race([woke, sleep(pollMs, undefined, { signal }).catch(() => {})])
-    wakeUp = undefined
-    woken = false
-  }
+  const { idle, wake } = createIdle(pollMs)
 
   return {
     id,
@@ -134,7 +124,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     stop () {
       stopping ??= (async () => {
         controller?.abort()
-        wakeUp?.()
+        wake()
         await loop
         await listener?.close()
         await sender.close()

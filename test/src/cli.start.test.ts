@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { freePort } from '../helpers/net.js'
 import { request } from 'undici'
 
 // `npm start` as a user runs it: the real bin, no database server, an embedded database in a
@@ -11,13 +11,6 @@ import { request } from 'undici'
 const bin = new URL('../../bin/marketgate.js', import.meta.url).pathname
 const auth = { authorization: `Basic ${Buffer.from('acme-db:start-test-password').toString('base64')}`, 'content-type': 'application/json' }
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function start (dataDir: string, port: number) {
   const env: Record<string, string | undefined> = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import t from 'tap'
+import { freePort } from '../../helpers/net.js'
 import { chromium } from 'playwright-core'
 import { build } from '../../helpers/build.js'
 import { herokuEnv, herokuHeaders, resourceUuid, v3Body } from '../../helpers/heroku.js'
@@ -13,13 +13,6 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync']
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('a Heroku user signs in through the dashboard form and sees the signed-in page', { skip: !existsSync(executablePath) && `no browser at ${executablePath}` }, async (t) => {
   const port = await freePort()
