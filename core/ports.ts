@@ -152,11 +152,6 @@ export interface ParkedMessageStore {
   /** Parks a message; parking the same (marketplace, messageId) again updates its state and reason. */
   park(message: Omit<ParkedMessage, 'id' | 'createdAt'>): Promise<void>
   list(filter: { marketplace?: Marketplace, state?: ParkedMessage['state'] }, page: { limit: number, after?: string }): Promise<Page<ParkedMessage>>
-  /**
-   * Removes and returns the waiting messages with this match key (each returned to one caller only).
-   * Prefer `listWaiting` + `removeWithin`: a caller that dies after taking loses the messages.
-   */
-  takeWaiting(marketplace: Marketplace, matchKey: string): Promise<ParkedMessage[]>
   /** The waiting messages with this match key, oldest first, left in place until removed. */
   listWaiting(marketplace: Marketplace, matchKey: string): Promise<ParkedMessage[]>
   /**

@@ -1,22 +1,13 @@
-import {
-  MarketgateError, notFound, type Account, type AccountReader, type Clock, type CredentialStore, type JobQueue,
-  type Lifecycle, type OAuthTokenStore
-} from '../../core/index.js'
-import { HerokuJob, platformPolicy } from './heroku.jobs.js'
-import { configVarNames, type HerokuSettings } from './heroku.settings.js'
+import { MarketgateError, notFound, type Account } from '../../core/index.js'
+import { HerokuJob, platformPolicy, type HerokuJobDeps } from './heroku.jobs.js'
+import { configVarNames } from './heroku.settings.js'
 
 /** Config var names Heroku accepts: the manifest's prefix, then an identifier. */
 const varName = /^[A-Z][A-Z0-9_]*$/
 const maxVars = 50
 
-export interface HerokuVendorDeps {
-  settings: HerokuSettings
-  lifecycle: Lifecycle
-  accounts: Pick<AccountReader, 'getAccount'>
-  credentials: CredentialStore
-  tokens: OAuthTokenStore
-  jobs: JobQueue
-  clock: Clock
+/** What the vendor-side actions share with the jobs they queue. */
+export interface HerokuVendorDeps extends Pick<HerokuJobDeps, 'settings' | 'lifecycle' | 'accounts' | 'credentials' | 'tokens' | 'jobs' | 'clock'> {
   /** How long a rotated-out API key keeps working (HEROKU_CREDENTIAL_GRACE_SECONDS). */
   graceMs: number
 }

@@ -6,7 +6,7 @@ import { equalJitterBackoff, type ClaimedJob, type Clock, type JobHandlers, type
 import type { SecretBox } from '../crypto/secret-box.js'
 import { counterOn } from '../http/metrics.js'
 import type { Database } from '../storage/tables.js'
-import { createIdle } from '../workers/idle.js'
+import { createPollingLoop } from '../workers/idle.js'
 import { claimJobs, recordJob, type JobResult } from './job.store.js'
 
 /** Default backoff: 5 s, 10 s, 20 s … capped at 30 min (each half fixed, half random). */
@@ -104,10 +104,7 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
     return claimed.length
   }
 
-  let controller: AbortController | undefined
-  let loop: Promise<void> | undefined
-  let stopping: Promise<void> | undefined
-  const { idle, wake } = createIdle(pollMs)
+  const polling = createPollingLoop({ pollMs, batchSize, runOnce, onError: (err) => logger.error({ err }, 'claiming jobs failed; retrying') })
 
   return {
     id,
@@ -121,30 +118,10 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
       }
       return total
     },
-    wake,
+    wake: polling.wake,
     start () {
-      if (loop !== undefined || stopping !== undefined) return
-      const ctl = controller = new AbortController()
-      loop = (async () => {
-        while (!ctl.signal.aborted) {
-          let n = 0
-          try {
-            n = await runOnce()
-          } catch (err) {
-            logger.error({ err }, 'claiming jobs failed; retrying')
-          }
-          if (n < batchSize && !ctl.signal.aborted) await idle(ctl.signal)
-        }
-      })()
-      logger.info({ pollMs, leaseMs, kinds }, 'job worker started')
+      if (polling.start()) logger.info({ pollMs, leaseMs, kinds }, 'job worker started')
     },
-    stop () {
-      stopping ??= (async () => {
-        controller?.abort()
-        wake()
-        await loop
-      })()
-      return stopping
-    }
+    stop: polling.stop
   }
 }

@@ -52,13 +52,6 @@ export function createParkedMessageStore (deps: { db: Kysely<Database>, clock: C
       const rows = await q.orderBy('id').limit(page.limit + 1).execute()
       return pageOf(rows.map((r) => rowToParked(r)), page.limit)
     },
-    async takeWaiting (marketplace, matchKey) {
-      // One statement deletes and returns: two instances releasing the same key split the rows.
-      const rows = await db.deleteFrom('parked_messages')
-        .where('marketplace', '=', marketplace).where('state', '=', 'waiting').where('match_key', '=', matchKey)
-        .returningAll().execute()
-      return rows.map((r) => rowToParked(r)).sort((a, b) => a.id.localeCompare(b.id))
-    },
     async listWaiting (marketplace, matchKey) {
       const rows = await db.selectFrom('parked_messages').selectAll()
         .where('marketplace', '=', marketplace).where('state', '=', 'waiting').where('match_key', '=', matchKey)

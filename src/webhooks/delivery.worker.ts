@@ -6,7 +6,7 @@ import { decide, type Clock, type Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Engine } from '../storage/database.js'
 import type { Database } from '../storage/tables.js'
-import { createIdle } from '../workers/idle.js'
+import { createPollingLoop } from '../workers/idle.js'
 import { claimDue, recordAttempt, type ClaimedDelivery } from './delivery.claim.js'
 import { deliveryMetrics } from './delivery.metrics.js'
 import { createSender, type Sender } from './delivery.sender.js'
@@ -95,37 +95,21 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     return claimed.length
   }
 
-  let controller: AbortController | undefined
-  let loop: Promise<void> | undefined
+  const polling = createPollingLoop({ pollMs, batchSize, runOnce, onError: (err) => logger.error({ err }, 'claiming webhook deliveries failed; retrying') })
   let listener: OutboxListener | undefined
   let stopping: Promise<void> | undefined
-  const { idle, wake } = createIdle(pollMs)
 
   return {
     id,
     runOnce,
     start () {
-      if (loop !== undefined || stopping !== undefined) return
-      const ctl = controller = new AbortController()
-      if (deps.engine === 'postgres' && deps.databaseUrl !== null) listener = listenForOutbox(deps.databaseUrl, wake, logger)
-      loop = (async () => {
-        while (!ctl.signal.aborted) {
-          let n = 0
-          try {
-            n = await runOnce()
-          } catch (err) {
-            logger.error({ err }, 'claiming webhook deliveries failed; retrying')
-          }
-          if (n < batchSize && !ctl.signal.aborted) await idle(ctl.signal)
-        }
-      })()
+      if (stopping !== undefined || !polling.start()) return
+      if (deps.engine === 'postgres' && deps.databaseUrl !== null) listener = listenForOutbox(deps.databaseUrl, polling.wake, logger)
       logger.info({ pollMs, leaseMs, listen: listener !== undefined }, 'webhook worker started')
     },
     stop () {
       stopping ??= (async () => {
-        controller?.abort()
-        wake()
-        await loop
+        await polling.stop()
         await listener?.close()
         await sender.close()
       })()

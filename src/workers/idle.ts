@@ -19,3 +19,46 @@ export function createIdle (pollMs: number): { idle(signal: AbortSignal): Promis
     }
   }
 }
+
+/**
+ * The loop every claiming worker runs: claim a round; when it came back short of a full
+ * batch, wait (poll interval or wake-up). A failed round is reported and retried on the
+ * next poll. `stop` ends the loop after the round in flight; calling it twice is safe.
+ */
+export function createPollingLoop (options: {
+  pollMs: number
+  batchSize: number
+  runOnce: () => Promise<number>
+  onError: (err: unknown) => void
+}): { start(): boolean, stop(): Promise<void>, wake(): void } {
+  const { idle, wake } = createIdle(options.pollMs)
+  let loop: Promise<void> | undefined
+  let stopping: Promise<void> | undefined
+  const controller = new AbortController()
+  return {
+    wake,
+    start () {
+      if (loop !== undefined || stopping !== undefined) return false
+      loop = (async () => {
+        while (!controller.signal.aborted) {
+          let n = 0
+          try {
+            n = await options.runOnce()
+          } catch (err) {
+            options.onError(err)
+          }
+          if (n < options.batchSize && !controller.signal.aborted) await idle(controller.signal)
+        }
+      })()
+      return true
+    },
+    stop () {
+      stopping ??= (async () => {
+        controller.abort()
+        wake()
+        await loop
+      })()
+      return stopping
+    }
+  }
+}
