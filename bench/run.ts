@@ -242,8 +242,11 @@ async function benchEngine (engine: 'pglite' | 'postgres', fake: AwsFake): Promi
 }
 
 const fake = await new AwsFake().start()
-const engines: Array<'pglite' | 'postgres'> = ['pglite']
-if (process.env.BENCH_ENGINES !== 'pglite' && await postgresReachable()) engines.push('postgres')
+// BENCH_ENGINES=pglite or =postgres runs one engine; by default both (Postgres when reachable).
+const wanted = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',')
+const engines: Array<'pglite' | 'postgres'> = []
+if (wanted.includes('pglite')) engines.push('pglite')
+if (wanted.includes('postgres') && await postgresReachable()) engines.push('postgres')
 const all: Row[] = []
 for (const engine of engines) all.push(...await benchEngine(engine, fake))
 await fake.stop()

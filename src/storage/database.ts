@@ -13,6 +13,11 @@ export interface DatabaseHandle {
   engine: Engine
   /** For Postgres: the connection string, so a listener can open its own connection. */
   url: string | null
+  /**
+   * Embedded only: LISTEN in this process (PGlite delivers a NOTIFY to its own listeners when
+   * the sending transaction commits). Postgres listeners need their own connection instead.
+   */
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -47,8 +52,17 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
     client = new PGlite(`${options.dataDir}/pgdata`)
   }
   await client.waitReady
+  return embeddedHandle(client, unlock)
+}
+
+/** The handle over a ready PGlite client; `release` runs after the database is closed. */
+export function embeddedHandle (client: PGlite, release: () => void = () => {}): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) })
-  return { db, engine: 'pglite', url: null, close: async () => { await db.destroy(); unlock() } }
+  const listen = async (channel: string, onNotify: () => void) => {
+    const unlisten = await client.listen(channel, () => onNotify())
+    return () => unlisten()
+  }
+  return { db, engine: 'pglite', url: null, listen, close: async () => { await db.destroy(); release() } }
 }
 
 export class DataDirInUseError extends Error {}

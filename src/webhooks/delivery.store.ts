@@ -1,10 +1,8 @@
 import { sql, type Kysely } from 'kysely'
-import { EventType, notFound, MarketgateError, type Clock, type Page, type Random } from '../../core/index.js'
+import { EventType, notFound, MarketgateError, type Account, type Clock, type Page, type Random } from '../../core/index.js'
 import { pageOf } from '../storage/cursor.js'
 import { outboxChannel, rowToAccount } from '../storage/account.store.js'
-import type { AccountRow, Database } from '../storage/tables.js'
-import type { EndpointRow } from './endpoint.store.js'
-import type { WebhookSource } from './webhook.body.js'
+import type { Database } from '../storage/tables.js'
 
 export const deliveryStatuses = ['pending', 'retrying', 'succeeded', 'dead'] as const
 export type DeliveryStatus = (typeof deliveryStatuses)[number]
@@ -34,12 +32,6 @@ export interface Delivery {
   attempts: DeliveryAttempt[]
 }
 
-/** What the worker needs to send one delivery. */
-export interface DeliveryContext {
-  source: WebhookSource
-  endpoint: Pick<EndpointRow, 'id' | 'url' | 'secret_encrypted' | 'previous_secret_encrypted' | 'previous_secret_expires_at'>
-}
-
 /** Reads and requeues of the webhook outbox, for the worker and the /v1 API. */
 export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }) {
   const { db, clock, random } = deps
@@ -58,24 +50,10 @@ export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock,
   }
 
   return {
-    /** The event, the account as the event left it, and the endpoint's signing material. */
-    async context (deliveryId: string): Promise<DeliveryContext | undefined> {
-      const row = await db.selectFrom('webhook_deliveries as d')
-        .innerJoin('account_events as e', 'e.id', 'd.event_id')
-        .innerJoin('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
-        .select(['e.id as event_id', 'e.type', 'e.data', 'e.occurred_at', 'e.account_id', 'e.account_snapshot',
-          'ep.id as endpoint_id', 'ep.url', 'ep.secret_encrypted', 'ep.previous_secret_encrypted', 'ep.previous_secret_expires_at'])
-        .where('d.id', '=', deliveryId).executeTakeFirst()
-      if (row === undefined) return undefined
-      let accountRow = row.account_snapshot as unknown as AccountRow | null
-      // Events written before snapshots existed: the account as it is now.
-      if (accountRow === null && row.account_id !== null) {
-        accountRow = await db.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst() ?? null
-      }
-      return {
-        source: { id: row.event_id, type: row.type, data: row.data, occurredAt: new Date(row.occurred_at), account: accountRow ? rowToAccount(accountRow) : undefined },
-        endpoint: { id: row.endpoint_id, url: row.url, secret_encrypted: row.secret_encrypted, previous_secret_encrypted: row.previous_secret_encrypted, previous_secret_expires_at: row.previous_secret_expires_at }
-      }
+    /** An account as it is now: the body of an event written before snapshots were kept. */
+    async accountNow (accountId: string): Promise<Account | undefined> {
+      const row = await db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst()
+      return row && rowToAccount(row)
     },
 
     /** Queues a `webhook.test` event for one endpoint only. */

@@ -2,17 +2,18 @@ import { hostname } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { decide, type Clock, type Random } from '../../core/index.js'
+import { decide, type Clock, type Decision, type Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Engine } from '../storage/database.js'
 import type { Database } from '../storage/tables.js'
-import { createPollingLoop } from '../workers/idle.js'
-import { claimDue, recordAttempt, type ClaimedDelivery } from './delivery.claim.js'
+import { createPipeline } from '../workers/pipeline.js'
+import { claimDue, type ClaimedDelivery } from './delivery.claim.js'
+import { recordAttempt, recordSuccesses, type AttemptRecord } from './delivery.record.js'
 import { deliveryMetrics } from './delivery.metrics.js'
 import { createSender, type Sender } from './delivery.sender.js'
 import { createDeliveryStore } from './delivery.store.js'
 import { signingSecrets } from './endpoint.store.js'
-import { listenForOutbox, type OutboxListener } from './outbox.listener.js'
+import { listenForOutbox, listenInProcess, type OutboxListener } from './outbox.listener.js'
 import { webhookBody } from './webhook.body.js'
 import { signatureHeaders } from './webhook.signer.js'
 
@@ -24,8 +25,10 @@ export interface DeliveryWorkerDeps {
   logger: Logger
   metrics: Registry
   engine: Engine
-  /** Postgres URL for LISTEN; without it (PGlite) the worker only polls. */
+  /** Postgres URL for LISTEN on a connection of the worker's own. */
   databaseUrl: string | null
+  /** The embedded engine's in-process LISTEN; with neither, the worker only polls. */
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>
   /** Replaces the undici sender (tests); else one is made with `timeoutMs`. */
   sender?: Sender
   /** A number in [0, 1) for jitter; defaults to one from `random`. */
@@ -38,7 +41,7 @@ export interface DeliveryWorkerOptions {
   /** Longer than the timeout plus the recording, so a live worker never loses its lease. */
   leaseMs?: number
   batchSize?: number
-  /** Polling interval: the truth when NOTIFY is missed, and the only wake-up on PGlite. */
+  /** Polling interval: the truth when a NOTIFY is missed. */
   pollMs?: number
 }
 
@@ -53,49 +56,89 @@ export interface DeliveryWorker {
 
 /**
  * The webhook delivery worker: claim (one statement, SKIP LOCKED, leased), then sign and POST
- * outside any transaction, then record each result in a short transaction fenced by the lease.
+ * outside any transaction, then record the results fenced by the lease.
  */
 export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: DeliveryWorkerOptions): DeliveryWorker {
   const { db, clock, random, secrets } = deps
   const id = options.workerId ?? `${hostname()}:${process.pid}:${random.uuid().slice(-8)}`
   const logger = deps.logger.child({ component: 'webhook-worker', worker: id })
   const leaseMs = options.leaseMs ?? Math.max(60_000, options.timeoutMs * 2 + 10_000)
-  const batchSize = options.batchSize ?? 10
+  const batchSize = options.batchSize ?? 50
   const pollMs = options.pollMs ?? 1000
   const sender = deps.sender ?? createSender({ timeoutMs: options.timeoutMs })
   const store = createDeliveryStore({ db, clock, random })
   const metrics = deliveryMetrics(deps.metrics)
   const fraction = deps.fraction ?? (() => Buffer.from(random.bytes(4)).readUInt32BE() / 2 ** 32)
 
-  async function attempt (claimed: ClaimedDelivery): Promise<void> {
-    const ctx = await store.context(claimed.id)
-    if (ctx === undefined) return // its endpoint was deleted meanwhile
+  /** Signs and sends one claimed delivery; nothing is written yet. */
+  async function send (claimed: ClaimedDelivery): Promise<{ claimed: ClaimedDelivery, attempt: AttemptRecord, decision: Decision }> {
+    const ctx = claimed.context
+    let source = ctx.source
+    if (source.account === undefined && ctx.accountId !== null) source = { ...source, account: await store.accountNow(ctx.accountId) }
     const at = clock.now()
-    const body = webhookBody(ctx.source)
-    const headers = signatureHeaders(ctx.source.id, at, body, signingSecrets(secrets, ctx.endpoint, at))
+    const body = webhookBody(source)
+    const headers = signatureHeaders(source.id, at, body, signingSecrets(secrets, ctx.endpoint, at))
     const sent = await sender.send({ url: ctx.endpoint.url, headers, body })
     const decision = decide({ result: sent.result, attempt: claimed.attempt, now: clock.now(), random: fraction() })
-    const recorded = await recordAttempt(db, { clock, random }, claimed, id,
-      { at, durationMs: sent.durationMs, statusCode: sent.statusCode, excerpt: sent.excerpt, error: sent.error }, decision)
-    const outcome = !recorded.recorded ? 'lease_lost' : recorded.endpointDisabled ? 'endpoint_disabled'
-      : decision.action === 'succeeded' ? 'succeeded' : decision.action === 'retry' ? 'retrying' : 'dead'
-    metrics.outcomes.inc({ outcome })
-    metrics.latency.observe({ outcome: decision.action === 'succeeded' ? 'succeeded' : 'failed' }, sent.durationMs / 1000)
-    const log = { delivery: claimed.id, event: ctx.source.id, endpoint: ctx.endpoint.id, attempt: claimed.attempt, status: sent.statusCode, outcome }
-    if (outcome === 'succeeded') logger.debug(log, 'webhook delivered')
-    else logger.info({ ...log, error: sent.error, next: decision.action === 'retry' ? decision.at.toISOString() : undefined }, 'webhook attempt failed')
+    return { claimed, decision, attempt: { at, durationMs: sent.durationMs, statusCode: sent.statusCode, excerpt: sent.excerpt, error: sent.error } }
   }
 
+  function report (claimed: ClaimedDelivery, attempt: AttemptRecord, decision: Decision, outcome: string): void {
+    metrics.outcomes.inc({ outcome })
+    metrics.latency.observe({ outcome: decision.action === 'succeeded' ? 'succeeded' : 'failed' }, attempt.durationMs / 1000)
+    const log = { delivery: claimed.id, event: claimed.eventId, endpoint: claimed.endpointId, attempt: claimed.attempt, status: attempt.statusCode, outcome }
+    if (outcome === 'succeeded') logger.debug(log, 'webhook delivered')
+    else logger.info({ ...log, error: attempt.error, next: decision.action === 'retry' ? decision.at.toISOString() : undefined }, 'webhook attempt failed')
+  }
+
+  /** A failed attempt: its own short transaction (retry, dead, or disabling the endpoint). */
+  async function recordFailure (claimed: ClaimedDelivery, attempt: AttemptRecord, decision: Decision): Promise<void> {
+    const recorded = await recordAttempt(db, { clock, random }, claimed, id, attempt, decision)
+    const outcome = !recorded.recorded ? 'lease_lost' : recorded.endpointDisabled ? 'endpoint_disabled'
+      : decision.action === 'retry' ? 'retrying' : 'dead'
+    report(claimed, attempt, decision, outcome)
+  }
+
+  type Sent = Awaited<ReturnType<typeof send>>
+
+  /**
+   * Records results together: every success in one statement, then each failure in its own
+   * transaction. Successes first: a group holding both leaves the endpoint's failing streak
+   * started (by the failures) rather than depending on which write landed last.
+   */
+  async function record (results: Sent[]): Promise<void> {
+    const successes = results.filter((r) => r.decision.action === 'succeeded')
+    const failures = results.filter((r) => r.decision.action !== 'succeeded')
+    await recordSuccesses(db, { clock, random }, id, successes.map((r) => ({ claimed: r.claimed, attempt: r.attempt })))
+      .then((ids) => { for (const r of successes) report(r.claimed, r.attempt, r.decision, ids.has(r.claimed.id) ? 'succeeded' : 'lease_lost') })
+      .catch((err: unknown) => logger.error({ err, deliveries: successes.length }, 'webhook successes could not be recorded; they will be sent again'))
+    await Promise.all(failures.map((r) => recordFailure(r.claimed, r.attempt, r.decision)
+      .catch((err: unknown) => logger.error({ err, delivery: r.claimed.id }, 'webhook attempt could not be recorded'))))
+  }
+
+  const claim = (limit: number) => claimDue(db, id, clock.now(), { limit, leaseMs })
+
+  /** One round, to the end (tests and tools): claim, send all at once, record. */
   async function runOnce (): Promise<number> {
-    const claimed = await claimDue(db, id, clock.now(), { limit: batchSize, leaseMs })
-    await Promise.all(claimed.map((c) => attempt(c).catch((err: unknown) => {
-      // The lease runs out and the delivery comes back: nothing is lost.
+    const claimed = await claim(batchSize)
+    const results = await Promise.all(claimed.map((c) => send(c).catch((err: unknown) => {
+      // Not sent and not recorded: the lease runs out and the delivery comes back.
       logger.error({ err, delivery: c.id }, 'webhook attempt could not be processed')
+      return undefined
     })))
+    await record(results.filter((r) => r !== undefined))
     return claimed.length
   }
 
-  const polling = createPollingLoop({ pollMs, batchSize, runOnce, onError: (err) => logger.error({ err }, 'claiming webhook deliveries failed; retrying') })
+  // Running: up to `batchSize` deliveries in flight, claimed and recorded continuously.
+  const pipeline = createPipeline<ClaimedDelivery, Sent>({
+    capacity: batchSize,
+    pollMs,
+    claim,
+    work: send,
+    record,
+    onError: (err, stage) => logger.error({ err, stage }, stage === 'claim' ? 'claiming webhook deliveries failed; retrying' : 'a webhook delivery could not be processed; its lease will bring it back')
+  })
   let listener: OutboxListener | undefined
   let stopping: Promise<void> | undefined
 
@@ -103,13 +146,14 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     id,
     runOnce,
     start () {
-      if (stopping !== undefined || !polling.start()) return
-      if (deps.engine === 'postgres' && deps.databaseUrl !== null) listener = listenForOutbox(deps.databaseUrl, polling.wake, logger)
+      if (stopping !== undefined || !pipeline.start()) return
+      if (deps.engine === 'postgres' && deps.databaseUrl !== null) listener = listenForOutbox(deps.databaseUrl, pipeline.wake, logger)
+      else if (deps.listen !== undefined) listener = listenInProcess(deps.listen, pipeline.wake, logger)
       logger.info({ pollMs, leaseMs, listen: listener !== undefined }, 'webhook worker started')
     },
     stop () {
       stopping ??= (async () => {
-        await polling.stop()
+        await pipeline.stop()
         await listener?.close()
         await sender.close()
       })()

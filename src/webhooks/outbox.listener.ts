@@ -54,3 +54,17 @@ export function listenForOutbox (url: string, wake: () => void, logger: Logger, 
     }
   }
 }
+
+/**
+ * The embedded engine's listener: PGlite runs in this process and calls back on NOTIFY, so
+ * a commit wakes the worker at once instead of at its next poll.
+ */
+export function listenInProcess (
+  listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>, wake: () => void, logger: Logger
+): OutboxListener {
+  const unlisten = listen(outboxChannel, wake).then((stop) => { wake(); return stop }, (err: unknown) => {
+    logger.warn({ err: (err as Error).message }, 'could not listen for outbox notifications; polling')
+    return undefined
+  })
+  return { close: async () => { await (await unlisten)?.().catch(() => {}) } }
+}

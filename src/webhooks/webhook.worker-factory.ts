@@ -11,6 +11,7 @@ export function createWebhookWorker (services: Services, options: Partial<Delive
     logger: services.logger,
     metrics: services.metrics,
     engine: services.database.engine,
-    databaseUrl: services.database.url
+    databaseUrl: services.database.url,
+    ...(services.database.listen ? { listen: services.database.listen } : {})
   }, { timeoutMs: services.config.webhookTimeoutMs, ...options })
 }

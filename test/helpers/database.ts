@@ -5,7 +5,7 @@ import { Kysely, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import tap from 'tap'
-import { openDatabase, type DatabaseHandle } from '../../src/storage/database.js'
+import { embeddedHandle, openDatabase, type DatabaseHandle } from '../../src/storage/database.js'
 import { migrateToLatest, migrationsFolder } from '../../src/storage/migrate.js'
 import type { Database } from '../../src/storage/tables.js'
 
@@ -93,6 +93,5 @@ async function pgliteFromTemplate (): Promise<DatabaseHandle & { name: string }>
     writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()))
     renameSync(tmp, template) // atomic: a racing process never reads half a file
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) })
-  return { db, engine: 'pglite', url: null, name: 'memory', close: () => db.destroy() }
+  return { ...embeddedHandle(client), name: 'memory' }
 }

@@ -33,7 +33,7 @@ t.test('two workers racing on Postgres attempt each delivery exactly once', { sk
   t.same([...new Set(attempts.map((a) => a.worker))].sort(), [w1.id, 'other-instance'].sort(), 'both workers took part')
 })
 
-t.test('on Postgres a NOTIFY wakes a started worker long before its poll', { timeout: 30_000, skip: onPostgres ? false : 'LISTEN/NOTIFY needs Postgres' }, async (t) => {
+t.test('a NOTIFY wakes a started worker long before its poll (Postgres: its own connection; PGlite: in process)', { timeout: 30_000 }, async (t) => {
   const h = await harness(t)
   // An hour's poll: only a NOTIFY can deliver before the test's own timeout fails it.
   const w = h.newWorker({ pollMs: 3_600_000 })

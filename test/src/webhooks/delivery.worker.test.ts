@@ -1,6 +1,7 @@
 import t from 'tap'
 import { retrySchedule } from '../../../core/index.js'
-import { claimDue, recordAttempt } from '../../../src/webhooks/delivery.claim.js'
+import { claimDue } from '../../../src/webhooks/delivery.claim.js'
+import { recordAttempt, recordSuccesses } from '../../../src/webhooks/delivery.record.js'
 import { harness, testTimeoutMs } from './harness.js'
 import { status } from './receiver.js'
 
@@ -180,6 +181,45 @@ t.test('a worker stopped mid-lease loses nothing: the lease expires and another 
     { at: h.clock.now(), durationMs: 1, statusCode: 500, excerpt: null, error: 'HTTP 500' }, { action: 'retry', at: h.clock.now() })
   t.equal(late.recorded, false)
   t.match((await h.deliveries())[0], { status: 'succeeded', last_status_code: 204 })
+})
+
+t.test('a round records its successes together and each failure apart, all fenced by the lease', async (t) => {
+  // Every third request fails: one round of 9 holds 6 successes and 3 failures.
+  const h = await harness(t, (_req, n, res) => { res.statusCode = n % 3 === 0 ? 500 : 204 })
+  for (let i = 0; i < 9; i++) await h.provision()
+  const w = h.newWorker({ batchSize: 20 })
+  t.equal(await w.runOnce(), 9)
+  const rows = await h.deliveries()
+  t.same(rows.map((d) => d.status).sort(), [...Array(6).fill('succeeded'), ...Array(3).fill('retrying')].sort())
+  const attempts = await h.services.db.selectFrom('webhook_delivery_attempts').select(['delivery_id', 'attempt', 'outcome', 'status_code', 'worker']).execute()
+  t.equal(attempts.length, 9, 'one attempt row per request')
+  t.equal(attempts.filter((a) => a.outcome === 'succeeded' && a.status_code === 204).length, 6)
+  t.equal(attempts.filter((a) => a.outcome === 'failed' && a.status_code === 500).length, 3)
+  t.ok(attempts.every((a) => a.attempt === 1 && a.worker === 'w2'))
+  const ep = await h.services.db.selectFrom('webhook_endpoints').select('failing_since').where('id', '=', h.endpoint.id).executeTakeFirstOrThrow()
+  t.not(ep.failing_since, null, 'a failure in the round starts the failing streak')
+
+  // A late success from a worker that lost its lease overwrites nothing, but its attempt is kept.
+  await h.provision()
+  const claimed = await claimDue(h.services.db, 'late-worker', h.clock.now(), { limit: 1, leaseMs: 1000 })
+  h.clock.advance(1000)
+  t.equal(await h.newWorker().runOnce(), 1, 'the lease ran out and another worker sent it')
+  const recorded = await recordSuccesses(h.services.db, { clock: h.clock, random: h.services.random }, 'late-worker',
+    [{ claimed: claimed[0]!, attempt: { at: h.clock.now(), durationMs: 3, statusCode: 200, excerpt: 'late', error: null } }])
+  t.same([...recorded], [], 'fenced off')
+  const row = await h.services.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', claimed[0]!.id).executeTakeFirstOrThrow()
+  t.match(row, { status: 'succeeded', attempts: 2, last_status_code: 204, lease_owner: null })
+  const late = await h.services.db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', claimed[0]!.id).where('worker', '=', 'late-worker').execute()
+  t.match(late, [{ attempt: 1, status_code: 200, outcome: 'succeeded', response_excerpt: 'late' }])
+})
+
+t.test('an event stored before account snapshots existed is sent with the account as it is now', async (t) => {
+  const h = await harness(t)
+  const eventId = await h.provision('legacy-1')
+  await h.services.db.updateTable('account_events').set({ account_snapshot: null }).where('id', '=', eventId).execute()
+  t.equal(await h.worker.runOnce(), 1)
+  const body = JSON.parse(h.receiver.received[0]!.body)
+  t.match(body.data, { event_id: eventId, account: { external_id: 'legacy-1', status: 'active', plan: 'basic' } })
 })
 
 t.test('start() polls on every engine and stop() ends the loop', async (t) => {

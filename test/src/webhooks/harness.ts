@@ -31,7 +31,8 @@ export async function harness (t: Parameters<typeof build>[0], respond?: Respond
   const newWorker = (options: Partial<DeliveryWorkerOptions> = {}) => {
     const w = createDeliveryWorker({
       db: services.db, clock, random: services.random, secrets: services.secrets, logger: services.logger,
-      metrics: services.metrics, engine: services.database.engine, databaseUrl: services.database.url, fraction: () => 0.5
+      metrics: services.metrics, engine: services.database.engine, databaseUrl: services.database.url, fraction: () => 0.5,
+      ...(services.database.listen ? { listen: services.database.listen } : {})
     }, { timeoutMs: testTimeoutMs, workerId: `w${workers.length + 1}`, leaseMs: 60_000, ...options })
     workers.push(w)
     return w
