@@ -29,7 +29,7 @@ app.post('/bench/workers', async (request) => {
   const { n } = request.body as { n: number }
   while (workers.length > n) await workers.pop()!.stop()
   while (workers.length < n) {
-    const w = createWebhookWorker(services, { pollMs: 200, batchSize: 100 })
+    const w = createWebhookWorker(services) // the gateway's own defaults
     w.start()
     workers.push(w)
   }
@@ -45,6 +45,7 @@ app.post('/bench/meter', async () => {
     total.runs++
     for (const k of ['calls', 'sent', 'rejected', 'expired', 'retrying'] as const) total[k] += r[k]
   }
+  job.close()
   return total
 })
 

@@ -30,5 +30,6 @@ export function startAwsWorkers (services: Services): () => Promise<void> {
   return async () => {
     stopping.abort()
     await Promise.all([poller?.stop(), loop])
+    aws.close()
   }
 }

@@ -65,6 +65,8 @@ export function createAwsProvider (deps: AwsProviderDeps) {
     const verifier = createSnsVerifier({ fetchCert: deps.fetchCert, topicArns: settings.snsTopicArns, clock: deps.clock })
     await app.register(snsRoutes, { verifier, handler, fetchUrl: deps.fetchUrl })
     await app.register(eventsRoutes, { handler, secret: settings.eventsSecret })
+    // The SDK clients keep sockets open: the app's close releases them.
+    app.addHook('onClose', async () => { deps.clients.destroy() })
   }
 
   return {
@@ -74,7 +76,9 @@ export function createAwsProvider (deps: AwsProviderDeps) {
     poller: (options: { maxReceives?: number, waitSeconds?: number } = {}) => settings.sqsQueueUrl === undefined
       ? undefined
       : createSqsPoller({ ...deps, ...options, queueUrl: settings.sqsQueueUrl, handler }),
-    reconciler: (owner: string, leaseMs?: number) => createReconciler({ ...common, owner, leaseMs })
+    reconciler: (owner: string, leaseMs?: number) => createReconciler({ ...common, owner, leaseMs }),
+    /** Releases the SDK clients' sockets (for users of the workers; the plugin closes with its app). */
+    close: () => { deps.clients.destroy() }
   }
 }
 

@@ -14,22 +14,25 @@ export function createUsageIngestFromServices (services: Services): UsageIngest 
 }
 
 /** The metering job wired to this gateway; `client` lets tests point it at a fake. */
-export function createMeteringFromServices (services: Services, options: { client?: MarketplaceMeteringClient, owner?: string } = {}): MeteringJob {
+export function createMeteringFromServices (services: Services, options: { client?: MarketplaceMeteringClient, owner?: string } = {}): MeteringJob & { close(): void } {
   const aws = services.config.aws
   if (aws === undefined) throw new Error('AWS is not configured')
-  return createMeteringJob({
+  const client = options.client ?? new MarketplaceMeteringClient({ region: aws.region })
+  const job = createMeteringJob({
     db: services.db,
     clock: services.clock,
     random: services.random,
     leases: createLeaseStore({ db: services.db, clock: services.clock }),
     // Endpoint and credentials from the SDK's own conventions (AWS_ENDPOINT_URL…).
-    client: options.client ?? new MarketplaceMeteringClient({ region: aws.region }),
+    client,
     productCode: aws.productCode,
     dimensions: aws.meteringDimensions,
     logger: services.logger.child({ component: 'metering' }),
     metrics: services.metrics,
     owner: options.owner ?? `${hostname()}:${process.pid}:${services.random.uuid()}`
   })
+  // A client made here is released here; one passed in belongs to the caller.
+  return { ...job, close: () => { if (options.client === undefined) client.destroy() } }
 }
 
 export function startMeteringWorker (services: Services): () => Promise<void> {
@@ -42,5 +45,5 @@ export function startMeteringWorker (services: Services): () => Promise<void> {
       await sleep(meteringEveryMs, undefined, { signal: stopping.signal }).catch(() => {})
     }
   })()
-  return async () => { stopping.abort(); await loop }
+  return async () => { stopping.abort(); await loop; job.close() }
 }
