@@ -14,6 +14,7 @@ import { AwsFake } from '../test/fakes/aws-fake.js'
 
 const durationS = Number(process.env.BENCH_DURATION ?? 10)
 const connections = 32
+const warmupS = 2
 const addonId = 'bench-addon'
 const password = 'bench-password-0123456789'
 const adminToken = 'bench-admin-token-0123456789'
@@ -151,6 +152,8 @@ async function benchEngine (engine: 'pglite' | 'postgres', fake: AwsFake): Promi
   try {
     // 1. The floor: one INSERT behind a bare route.
     const floor = await startChild('./floor.ts', { ...baseEnv, DATABASE_URL: floorDb?.url ?? 'pglite://memory' })
+    // Each side gets the same short warm-up first (JIT, lazily loaded modules, pool connections).
+    await load(floor.url, '/floor', { 'content-type': 'application/json' }, () => ({ uuid: randomUUID(), plan: 'basic' }), warmupS)
     resetPeak(floor)
     const f = await load(floor.url, '/floor', { 'content-type': 'application/json' }, () => ({ uuid: randomUUID(), plan: 'basic' }))
     rows.push({ engine, phase: 'floor: bare INSERT route', 'req/s': Math.round(f.requests.average), p50_ms: f.latency.p50, p99_ms: f.latency.p99, errors: f.errors + f.non2xx, peak_MiB: peakMiB(floor) })
@@ -158,6 +161,7 @@ async function benchEngine (engine: 'pglite' | 'postgres', fake: AwsFake): Promi
 
     // 2. Heroku provisioning, fresh uuids, 32 connections.
     const gw = await startChild('./gateway.ts', baseEnv)
+    await load(gw.url, '/heroku/resources', { authorization: basic, 'content-type': 'application/json' }, () => provisionBody(randomUUID()), warmupS)
     resetPeak(gw)
     const p = await load(gw.url, '/heroku/resources', { authorization: basic, 'content-type': 'application/json' }, () => provisionBody(randomUUID()))
     const ratio = (p.requests.average / f.requests.average).toFixed(2)

@@ -3,7 +3,7 @@ import type { Command } from './account.commands.js'
 import { transition, type MachineState } from './account.machine.js'
 import type { LifecycleEvent, StoredEvent } from './events.js'
 import { MarketgateError } from './errors.js'
-import type { LifecycleStore, LifecycleTx } from './ports.js'
+import type { Attachment, LifecycleStore, LifecycleTx } from './ports.js'
 
 export type Target = { key: AccountKey } | { accountId: string }
 
@@ -22,6 +22,12 @@ export interface ExecuteOptions {
    * the same transaction after the account is written.
    */
   within?: (tx: LifecycleTx, result: LifecycleResult) => Promise<void>
+  /**
+   * Rows of other stores (a first API key, a job) written only when this command creates the
+   * account, in the same atomic write as the account. Unlike `within`, they leave a fresh
+   * create on the store's one-statement path.
+   */
+  attachOnCreate?: Attachment[]
 }
 
 export interface LifecycleResult {
@@ -37,7 +43,8 @@ export interface LifecycleResult {
 export interface Lifecycle {
   /**
    * Applies one command to one account in one transaction: locks the account (or creates it),
-   * asks the machine what happens, writes account, events and outbox rows together.
+   * asks the machine what happens, writes account, events and outbox rows together. A fresh
+   * create (see `attachOnCreate`) is one atomic write when the store offers `create`.
    * A refused command throws its MarketgateError (with `details.account` when one exists)
    * and writes nothing.
    */
@@ -51,7 +58,26 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
     return 'key' in target ? tx.lockAccountByKey(target.key) : tx.lockAccountById(target.accountId)
   }
 
-  async function run (tx: LifecycleTx, target: Target, command: Command, options: ExecuteOptions): Promise<LifecycleResult> {
+  /** Whether this command creates its account when the key is new. */
+  function creates (target: Target, command: Command, options: ExecuteOptions): target is { key: AccountKey } {
+    return options.createIfAbsent === true && 'key' in target && (command.type === 'provision' || command.type === 'pending')
+  }
+
+  /**
+   * A fresh create without a message id or `within` needs no locks and no transaction: the
+   * store writes account, events, outbox and attachments in one statement. 'taken' when the
+   * key exists (nothing was written); undefined when this path does not apply.
+   */
+  async function createAtOnce (target: Target, command: Command, options: ExecuteOptions): Promise<LifecycleResult | 'taken' | undefined> {
+    if (store.create === undefined || !creates(target, command, options) || options.messageId !== undefined || options.within !== undefined) return undefined
+    const step = transition(undefined, command)
+    if (step.kind !== 'changed') return undefined
+    const written = await store.create({ ...target.key, ...withDraft(step.next, options) }, step.events, options.attachOnCreate ?? [])
+    if (written === undefined) return 'taken'
+    return { outcome: 'changed', created: true, account: written.account, events: written.events }
+  }
+
+  async function run (tx: LifecycleTx, target: Target, command: Command, options: ExecuteOptions, keyTaken: boolean): Promise<LifecycleResult> {
     if (options.messageId !== undefined) {
       const marketplace = options.messageMarketplace ?? ('key' in target ? target.key.marketplace : undefined)
       if (marketplace === undefined) throw new MarketgateError('INTERNAL', 'a message id needs its marketplace')
@@ -61,7 +87,8 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
 
     // A creating command first tries the insert: a new account then costs no locking read.
     // If the key exists, the insert yields and the usual path below locks and decides.
-    if (options.createIfAbsent && 'key' in target && (command.type === 'provision' || command.type === 'pending')) {
+    // Skipped when the one-statement create has just found the key taken.
+    if (!keyTaken && creates(target, command, options)) {
       const step = transition(undefined, command)
       if (step.kind === 'changed') {
         const account = await tx.insertAccount({ ...target.key, ...withDraft(step.next, options) })
@@ -96,6 +123,7 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
 
   async function finish (tx: LifecycleTx, account: Account, events: LifecycleEvent[], created: boolean, options: ExecuteOptions): Promise<LifecycleResult> {
     const stored = await tx.appendEvents(account.id, events)
+    if (created && options.attachOnCreate !== undefined && options.attachOnCreate.length > 0) await tx.attach(account.id, options.attachOnCreate)
     const result: LifecycleResult = { outcome: 'changed', created, account, events: stored }
     if (options.within) await options.within(tx, result)
     return result
@@ -103,7 +131,10 @@ export function createLifecycle (deps: { store: LifecycleStore }): Lifecycle {
 
   return {
     async execute (target, command, options = {}) {
-      return store.transaction((tx) => run(tx, target, command, options))
+      const fast = await createAtOnce(target, command, options)
+      if (fast !== undefined && fast !== 'taken') return fast
+      // The key exists: the usual path locks the account and decides (a repeat, most often).
+      return store.transaction((tx) => run(tx, target, command, options, fast === 'taken'))
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { LifecycleTx } from './ports.js'
+import type { Attachment, LifecycleTx } from './ports.js'
 
 /**
  * Background jobs: slow, retryable calls to a marketplace (Heroku's Platform API) kept as
@@ -18,9 +18,20 @@ export interface JobDraft {
   maxAttempts?: number
 }
 
+/**
+ * A job for an account that does not exist yet (`ExecuteOptions.attachOnCreate`): its account
+ * is the one it is written with, so the dedupe key, which usually names the account, is made
+ * from that account's id when the storage writes the row.
+ */
+export interface AttachedJobDraft extends Omit<JobDraft, 'accountId' | 'dedupeKey'> {
+  dedupeKey?: (accountId: string) => string
+}
+
 export interface JobQueue {
   /** Enqueues inside a lifecycle change (`ExecuteOptions.within`): it commits with it. False for a dedupe hit. */
   enqueueWithin(tx: LifecycleTx, job: JobDraft): Promise<boolean>
+  /** A job written together with a new account, by the account's own write (no transaction of its own). */
+  prepare(job: AttachedJobDraft): Attachment
   /** Enqueues in its own transaction. False for a dedupe hit. */
   enqueue(job: JobDraft): Promise<boolean>
   /** A latency hint after a commit that enqueued jobs: the local worker looks now, not at its next poll. */

@@ -16,6 +16,17 @@ export interface Random {
   bytes(n: number): Uint8Array
 }
 
+declare const attachment: unique symbol
+
+/**
+ * A row another store wants written together with a new account (its first API key, a job
+ * for it): opaque to core and providers, and only the storage that made it can write it.
+ * The row names its account only once the storage has written the account.
+ */
+export interface Attachment {
+  readonly [attachment]: true
+}
+
 /**
  * The writes of one lifecycle change, all inside one database transaction.
  * Implementations must hold a row lock on every account they return from `lock…`
@@ -43,11 +54,19 @@ export interface LifecycleTx {
    * duplicate and must change nothing. Concurrent duplicates: exactly one gets true.
    */
   recordInboundMessage(marketplace: Marketplace, messageId: string, payload: unknown): Promise<boolean>
+  /** Writes attachments (made by this storage) for the account with this id, in this transaction. */
+  attach(accountId: string, attachments: Attachment[]): Promise<void>
 }
 
 export interface LifecycleStore {
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: LifecycleTx) => Promise<T>): Promise<T>
+  /**
+   * Optional fast path for a new account: ONE atomic write of the account, its events with
+   * their outbox rows (and the NOTIFY), and the attachments, without a transaction around it.
+   * Undefined when an account with that key exists: then nothing was written.
+   */
+  create?(draft: AccountDraft & MachineState, events: LifecycleEvent[], attachments: Attachment[]): Promise<{ account: Account, events: StoredEvent[] } | undefined>
 }
 
 export interface AccountFilter {
@@ -95,10 +114,20 @@ export interface CredentialStore {
   /**
    * Inside a lifecycle change (`ExecuteOptions.within`): the account's current API key, or a
    * fresh random one issued in the same transaction when it has none. Returns it in clear.
-   * `tx` must come from the same storage as this store. `fresh`: the account was created in
-   * this transaction, so it cannot have a key yet and the lookup is skipped.
+   * `tx` must come from the same storage as this store.
    */
-  ensureApiKey(tx: LifecycleTx, accountId: string, options?: { fresh?: boolean }): Promise<string>
+  ensureApiKey(tx: LifecycleTx, accountId: string): Promise<string>
+  /**
+   * A fresh random key for an account about to be created (`ExecuteOptions.attachOnCreate`):
+   * the key in clear, and the attachment that writes it as the new account's current key.
+   */
+  prepareApiKey(): { key: string, attachment: Attachment }
+  /**
+   * On its own (not inside a lifecycle change): the account's current API key, or a fresh one
+   * issued now when it has none. Takes the account's row lock, so it takes turns with
+   * `ensureApiKey`; undefined when no account has this id.
+   */
+  ensureApiKeyOf(accountId: string): Promise<string | undefined>
   /** The account's current API key in clear, or undefined when it has none. */
   currentApiKey(accountId: string): Promise<string | undefined>
   /**

@@ -1,6 +1,6 @@
 import {
-  isMarketgateError, MarketgateError, type Account, type AccountKey, type AccountReader, type Clock, type CredentialStore,
-  type JobQueue, type Lifecycle, type LifecycleTx, type LoginHandoff, type LoginUser, type SessionCookie
+  isMarketgateError, MarketgateError, type Account, type AccountKey, type Attachment, type AccountReader, type Clock, type CredentialStore,
+  type JobQueue, type Lifecycle, type LoginHandoff, type LoginUser, type SessionCookie
 } from '../../core/index.js'
 import { unprocessable } from './heroku.errors.js'
 import { regionAllowed } from './heroku.regions.js'
@@ -43,12 +43,16 @@ export function createHerokuService (deps: HerokuDeps) {
     }
   }
 
-  /** The grant code is a credential: it travels sealed in the job and is dropped once used. */
-  async function queueGrantExchange (tx: LifecycleTx, accountId: string, body: ProvisionBody): Promise<void> {
+  /**
+   * The exchange of the OAuth grant, queued with the account it belongs to (committed provision
+   * ⇒ queued exchange). The grant code is a credential: it travels sealed in the job and is
+   * dropped once used. Undefined without a code or without a queue.
+   */
+  function grantExchange (body: ProvisionBody): Attachment | undefined {
     const code = body.oauth_grant?.code
-    if (!code || deps.jobs === undefined) return
-    await deps.jobs.enqueueWithin(tx, {
-      kind: HerokuJob.exchangeGrant, accountId, secret: { code }, dedupeKey: `${HerokuJob.exchangeGrant}:${accountId}`,
+    if (!code || deps.jobs === undefined) return undefined
+    return deps.jobs.prepare({
+      kind: HerokuJob.exchangeGrant, secret: { code }, dedupeKey: (accountId) => `${HerokuJob.exchangeGrant}:${accountId}`,
       maxAttempts: exchangePolicy.maxAttempts, payload: { grant_expires_at: body.oauth_grant?.expires_at ?? null }
     })
   }
@@ -63,7 +67,7 @@ export function createHerokuService (deps: HerokuDeps) {
 
   return {
     /**
-     * Creates the account and its API key in one transaction, and queues the exchange of the
+     * Creates the account and its API key in one atomic write, and queues the exchange of the
      * OAuth grant in it too (committed provision ⇒ queued exchange). Synchronous: the account
      * is active and the answer carries the config. Asynchronous (HEROKU_PROVISIONING=async or
      * a plan in HEROKU_ASYNC_PLANS): the account is pending and the answer is a 202 without
@@ -80,20 +84,22 @@ export function createHerokuService (deps: HerokuDeps) {
       const known = asyncConfigured ? await deps.accounts?.findAccount(keyOf(body.uuid)) : undefined
       const async = known !== undefined ? known.metadata.provisioning === 'async' : isAsyncPlan(settings, body.plan)
       const metadata = { ...factsOf(body), ...(async ? { provisioning: 'async' } : {}) }
-      let apiKey: string | undefined
+      // A new account is written in one statement with its API key and the grant exchange;
+      // for an existing one, both are dropped and the key is the one it has.
+      const prepared = credentials.prepareApiKey()
+      const exchange = grantExchange(body)
       const result = await lifecycle.execute({ key: keyOf(body.uuid) }, async
         ? { type: 'pending', plan: body.plan, metadata }
         : { type: 'provision', plan: body.plan, metadata }, {
         createIfAbsent: true,
-        within: async (tx, r) => {
-          apiKey = await credentials.ensureApiKey(tx, r.account!.id, { fresh: r.created })
-          if (r.created) await queueGrantExchange(tx, r.account!.id, body)
-        }
+        attachOnCreate: exchange === undefined ? [prepared.attachment] : [prepared.attachment, exchange]
       })
-      if (result.created && body.oauth_grant?.code) deps.jobs?.wake()
+      if (result.created && exchange !== undefined) deps.jobs?.wake()
       const account = result.account!
       if (async) return { status: 202, body: { id: body.uuid, message: `${settings.addonName} is being provisioned; it will be ready shortly.` } }
-      apiKey ??= await credentials.currentApiKey(account.id)
+      // An existing account without a key (made before keys existed, or by another path) gets
+      // one now, under its row lock, so that a 200 always carries a working key.
+      const apiKey = result.created ? prepared.key : await credentials.currentApiKey(account.id) ?? await credentials.ensureApiKeyOf(account.id)
       if (apiKey === undefined) throw new MarketgateError('INTERNAL', 'the account has no API key')
       return { status: 200, body: reply(body.uuid, account, apiKey) }
     },

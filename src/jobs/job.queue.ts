@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely'
 import type { Clock, JobQueue, Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { transactionOf } from '../storage/account.store.js'
+import { rowAttachment } from '../storage/attachment.js'
 import type { Database } from '../storage/tables.js'
-import { insertJob } from './job.store.js'
+import { insertJob, jobRow } from './job.store.js'
 
 export interface LocalJobQueue extends JobQueue {
   /** The local worker's wake-up; `wake()` calls every one registered. */
@@ -20,6 +21,12 @@ export function createJobQueue (deps: { db: Kysely<Database>, clock: Clock, rand
   return {
     enqueueWithin: (tx, job) => insertJob(transactionOf(tx), deps, job),
     enqueue: (job) => insertJob(deps.db, deps, job),
+    prepare ({ dedupeKey, ...job }) {
+      // Sealed and stamped now; the account, and the dedupe key made from its id, when the
+      // account's write knows the id. A dedupe hit skips the job, as insertJob does.
+      const row = jobRow(deps, job)
+      return rowAttachment('jobs', (accountId) => ({ ...row, account_id: accountId, dedupe_key: dedupeKey?.(accountId) ?? null }), 'dedupe_key')
+    },
     wake () { for (const fn of listeners) fn() },
     onWake (fn) {
       listeners.add(fn)

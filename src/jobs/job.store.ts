@@ -1,8 +1,8 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import type { ClaimedJob, Clock, JobDraft, Page, Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { pageOf } from '../storage/cursor.js'
-import type { Database } from '../storage/tables.js'
+import type { Database, JobTable } from '../storage/tables.js'
 
 export const defaultMaxAttempts = 10
 export const jobStatuses = ['pending', 'running', 'succeeded', 'dead'] as const
@@ -25,13 +25,10 @@ export interface JobView {
 
 interface Deps { clock: Clock, random: Random, secrets: SecretBox }
 
-/**
- * Inserts a job in the caller's transaction (or its own statement). A job with a dedupe key
- * that exists already is not inserted again: false.
- */
-export async function insertJob (q: Kysely<Database> | Transaction<Database>, deps: Deps, draft: JobDraft): Promise<boolean> {
+/** A job draft as a jobs row: its secret part sealed, stamped now, due at `runAt` or now. */
+export function jobRow (deps: Deps, draft: JobDraft): Insertable<JobTable> {
   const now = deps.clock.now()
-  const row = await q.insertInto('jobs').values({
+  return {
     id: deps.random.uuid(),
     kind: draft.kind,
     account_id: draft.accountId ?? null,
@@ -42,7 +39,16 @@ export async function insertJob (q: Kysely<Database> | Transaction<Database>, de
     dedupe_key: draft.dedupeKey ?? null,
     created_at: now,
     updated_at: now
-  }).onConflict((oc) => oc.column('dedupe_key').doNothing()).returning('id').executeTakeFirst()
+  }
+}
+
+/**
+ * Inserts a job in the caller's transaction (or its own statement). A job with a dedupe key
+ * that exists already is not inserted again: false.
+ */
+export async function insertJob (q: Kysely<Database> | Transaction<Database>, deps: Deps, draft: JobDraft): Promise<boolean> {
+  const row = await q.insertInto('jobs').values(jobRow(deps, draft))
+    .onConflict((oc) => oc.column('dedupe_key').doNothing()).returning('id').executeTakeFirst()
   return row !== undefined
 }
 

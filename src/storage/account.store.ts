@@ -1,12 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type {
-  Account, AccountKey, AccountReader, AccountStatus, Clock, Entitlement, LifecycleEvent, LifecycleStore,
+  Account, AccountKey, AccountReader, AccountStatus, Clock, Entitlement, LifecycleStore,
   LifecycleTx, Marketplace, Random, StoredEvent
 } from '../../core/index.js'
 import type { AccountEventRow, AccountRow, Database } from './tables.js'
+import { createAccount } from './account.create.js'
+import { insertAttachments } from './attachment.js'
 import { pageOf } from './cursor.js'
-
-export const outboxChannel = 'marketgate_outbox'
+import { appendEvents } from './event-log.js'
 
 // The Kysely transaction behind each LifecycleTx we hand out, so that other stores (credentials)
 // can write in the same transaction without widening the core port.
@@ -57,39 +58,6 @@ export async function lockAccountById (trx: Transaction<Database>, id: string): 
   return row && rowToAccount(row)
 }
 
-/**
- * Appends events and fans each out to the outbox: one delivery per enabled endpoint whose
- * filter (null = every event) names its type. Runs inside the caller's transaction.
- */
-export async function appendEvents (
-  trx: Transaction<Database>, deps: { clock: Clock, random: Random }, accountId: string | null, events: LifecycleEvent[]
-): Promise<StoredEvent[]> {
-  if (events.length === 0) return []
-  const now = deps.clock.now()
-  const rows = events.map((e) => ({ id: deps.random.uuid(), account_id: accountId, type: e.type, data: JSON.stringify(e.data), occurred_at: now }))
-  // The account as this change left it, so every attempt of every webhook sends the same body.
-  const snapshot = accountId === null ? null : sql<string>`(select to_jsonb(a) from accounts a where a.id = ${accountId})`
-  // One statement: the events, one delivery per enabled endpoint whose filter names the
-  // event, and the NOTIFY (a latency hint for listening workers; polling remains the truth).
-  // Four round trips became one: provisioning spends most of its time waiting on them.
-  // A delivery's id is its event's UUIDv7 with the node bits taken from the endpoint, so
-  // deliveries sort by event time and stay unique per (event, endpoint).
-  const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.account_id}::uuid, ${r.type}, ${r.data}::jsonb, ${r.occurred_at}::timestamptz, ${snapshot})`))
-  await sql`
-    with ev as (
-      insert into account_events (id, account_id, type, data, occurred_at, account_snapshot)
-      values ${values}
-      returning id, type
-    ), ins as (
-      insert into webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)
-      select overlay(ev.id::text placing substr(md5(ep.id::text), 1, 12) from 25 for 12)::uuid, ev.id, ep.id, ${now}, ${now}, ${now}
-      from ev join webhook_endpoints ep on ep.enabled and (ep.events is null or ev.type = any(ep.events))
-      returning 1
-    )
-    select pg_notify(${outboxChannel}, '') from (select 1 from ins limit 1) as any_delivery`.execute(trx)
-  return rows.map((r) => ({ id: r.id, accountId, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>, occurredAt: now }))
-}
-
 /** The lifecycle store over Kysely: each `transaction` is one database transaction. */
 export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }): LifecycleStore & AccountReader {
   const { db, clock, random } = deps
@@ -134,7 +102,8 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
           .onConflict((oc) => oc.columns(['marketplace', 'message_id']).doNothing())
           .returning('message_id').executeTakeFirst()
         return row !== undefined
-      }
+      },
+      attach: (accountId, attachments) => insertAttachments(trx, accountId, attachments)
     }
     transactions.set(port, trx)
     return port
@@ -142,6 +111,10 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
 
   return {
     transaction: (fn) => db.transaction().execute((trx) => fn(txPort(trx))),
+    async create (draft, events, attachments) {
+      const written = await createAccount(db, { clock, random }, draft, events, attachments)
+      return written && { account: rowToAccount(written.account), events: written.events }
+    },
 
     async getAccount (id) {
       const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()

@@ -1,8 +1,9 @@
-import type { Kysely, Transaction } from 'kysely'
+import type { Insertable, Kysely, Transaction } from 'kysely'
 import type { Clock, CredentialStore, Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { transactionOf } from './account.store.js'
-import type { Database } from './tables.js'
+import { rowAttachment } from './attachment.js'
+import type { AccountCredentialTable, Database } from './tables.js'
 
 const apiKeyKind = 'api_key'
 
@@ -21,29 +22,37 @@ export function createCredentialStore (deps: { db: Kysely<Database>, secrets: Se
     return row && secrets.open(row.secret_encrypted)
   }
 
-  async function issue (trx: Transaction<Database>, accountId: string): Promise<string> {
+  /** A new random key, and its sealed row for whichever account it will belong to. */
+  function newKey (): { key: string, row: (accountId: string) => Insertable<AccountCredentialTable> } {
     const key = `mgk_${Buffer.from(random.bytes(32)).toString('base64url')}`
-    await trx.insertInto('account_credentials').values({
-      id: random.uuid(),
-      account_id: accountId,
-      kind: apiKeyKind,
-      secret_encrypted: secrets.seal(key),
-      secret_digest: secrets.digest(key),
-      created_at: clock.now(),
-      expires_at: null
-    }).execute()
+    const sealed = { id: random.uuid(), kind: apiKeyKind, secret_encrypted: secrets.seal(key), secret_digest: secrets.digest(key), created_at: clock.now(), expires_at: null }
+    return { key, row: (accountId) => ({ ...sealed, account_id: accountId }) }
+  }
+
+  async function issue (trx: Transaction<Database>, accountId: string): Promise<string> {
+    const { key, row } = newKey()
+    await trx.insertInto('account_credentials').values(row(accountId)).execute()
     return key
   }
 
   return {
-    async ensureApiKey (tx, accountId, options = {}) {
+    async ensureApiKey (tx, accountId) {
       const trx = transactionOf(tx)
-      if (options.fresh) return issue(trx, accountId)
       // The caller holds the account's row lock, so two issuers of one account take turns.
       const existing = await current(trx, accountId)
       if (existing !== undefined) return existing
       return issue(trx, accountId)
     },
+    prepareApiKey () {
+      const { key, row } = newKey()
+      return { key, attachment: rowAttachment('account_credentials', row) }
+    },
+    ensureApiKeyOf: (accountId) => db.transaction().execute(async (trx) => {
+      // The account's row lock, as inside a lifecycle change: issuers of one account take turns.
+      const account = await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst()
+      if (account === undefined) return undefined
+      return (await current(trx, accountId)) ?? issue(trx, accountId)
+    }),
     currentApiKey: (accountId) => current(db, accountId),
     async rotateApiKey (tx, accountId, graceMs) {
       const trx = transactionOf(tx)

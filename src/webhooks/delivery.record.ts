@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { EventType, shouldDisableEndpoint, type Clock, type Decision, type Random } from '../../core/index.js'
-import { appendEvents } from '../storage/account.store.js'
+import { appendEvents } from '../storage/event-log.js'
 import type { Database } from '../storage/tables.js'
 import type { ClaimedDelivery } from './delivery.claim.js'
 

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely'
 import { EventType, notFound, MarketgateError, type Account, type Clock, type Page, type Random } from '../../core/index.js'
 import { pageOf } from '../storage/cursor.js'
-import { outboxChannel, rowToAccount } from '../storage/account.store.js'
+import { outboxChannel } from '../storage/event-log.js'
+import { rowToAccount } from '../storage/account.store.js'
 import type { Database } from '../storage/tables.js'
 
 export const deliveryStatuses = ['pending', 'retrying', 'succeeded', 'dead'] as const

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
-import { outboxChannel } from '../storage/account.store.js'
+import { outboxChannel } from '../storage/event-log.js'
 
 export interface OutboxListener {
   close(): Promise<void>

@@ -31,7 +31,7 @@ export async function createTestDatabase (): Promise<DatabaseHandle & { name: st
     url: url.toString(),
     async close () {
       await handle.close()
-      await adminQuery(base, `drop database if exists ${name} with (force)`)
+      await dropWhenClosed(base, name)
     }
   }
 }
@@ -41,6 +41,26 @@ async function adminQuery (base: URL, text: string): Promise<void> {
   await c.connect()
   try {
     await c.query(text)
+  } finally {
+    await c.end()
+  }
+}
+
+/**
+ * pg's pool.end() resolves before its connections have finished closing. A forced drop right
+ * then kills the ones still closing, and their FATAL 57P01 reaches a client nobody listens to:
+ * an uncaught error that fails a file whose tests all passed. Wait (2 s at most) for them first.
+ */
+async function dropWhenClosed (base: URL, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: base.toString() })
+  await c.connect()
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])
+      if (rows[0]!.n === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    await c.query(`drop database if exists ${name} with (force)`)
   } finally {
     await c.end()
   }

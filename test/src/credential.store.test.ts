@@ -42,3 +42,15 @@ t.test('a transaction from elsewhere is refused', async (t) => {
   const credentials = createCredentialStore({ db: services.db, secrets: services.secrets, clock: services.clock, random: services.random })
   await t.rejects(credentials.ensureApiKey({} as LifecycleTx, 'x'), /not a transaction of the account store/)
 })
+
+t.test('on its own, a key is issued once for an account that has none, even when asked concurrently', async (t) => {
+  const { services } = await build(t)
+  const credentials = createCredentialStore({ db: services.db, secrets: services.secrets, clock: services.clock, random: services.random })
+  const r = await services.lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  const keys = await Promise.all(Array.from({ length: 5 }, () => credentials.ensureApiKeyOf(r.account!.id)))
+  t.equal(new Set(keys).size, 1)
+  t.match(keys[0], /^mgk_/)
+  t.equal(await credentials.currentApiKey(r.account!.id), keys[0])
+  t.equal((await services.db.selectFrom('account_credentials').selectAll().execute()).length, 1)
+  t.equal(await credentials.ensureApiKeyOf(services.random.uuid()), undefined, 'no account, no key')
+})
