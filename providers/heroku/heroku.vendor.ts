@@ -74,6 +74,9 @@ export function createHerokuVendorService (deps: HerokuVendorDeps) {
           if (!queued || r.account?.status !== 'pending') throw conflict('the provisioning is already being completed')
         }
       })
+      // Unchanged: a concurrent completion wrote the very same facts first (same instant), so
+      // `within` did not run and nothing was queued by this call: it is the loser of the race.
+      if (result.outcome !== 'changed') throw conflict('the provisioning is already being completed')
       jobs.wake()
       return result.account!
     },
