@@ -20,6 +20,7 @@ const Env = Type.Object({
   MARKETGATE_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1048576 }),
   MARKETGATE_WORKERS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   MARKETGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 120000, default: 15000 }),
+  MARKETGATE_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 
   HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
   HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
@@ -65,6 +66,8 @@ export interface Config {
   workers: boolean
   /** Deadline of one webhook attempt (connect, headers, body excerpt). */
   webhookTimeoutMs: number
+  /** Webhook attempts one worker keeps in flight. */
+  webhookConcurrency: number
   heroku: {
     addonId: string
     /** The manifest's display name (HEROKU_ADDON_NAME, default the id). */
@@ -191,6 +194,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     bodyLimit: e.MARKETGATE_BODY_LIMIT,
     workers: e.MARKETGATE_WORKERS === 'on',
     webhookTimeoutMs: e.MARKETGATE_WEBHOOK_TIMEOUT_MS,
+    webhookConcurrency: e.MARKETGATE_WEBHOOK_CONCURRENCY,
     heroku,
     aws
   })

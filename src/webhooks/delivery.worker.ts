@@ -40,6 +40,7 @@ export interface DeliveryWorkerOptions {
   workerId?: string
   /** Longer than the timeout plus the recording, so a live worker never loses its lease. */
   leaseMs?: number
+  /** Most attempts in flight at once when running; the size of one `runOnce` round. */
   batchSize?: number
   /** Polling interval: the truth when a NOTIFY is missed. */
   pollMs?: number
@@ -63,7 +64,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
   const id = options.workerId ?? `${hostname()}:${process.pid}:${random.uuid().slice(-8)}`
   const logger = deps.logger.child({ component: 'webhook-worker', worker: id })
   const leaseMs = options.leaseMs ?? Math.max(60_000, options.timeoutMs * 2 + 10_000)
-  const batchSize = options.batchSize ?? 50
+  const batchSize = options.batchSize ?? 100
   const pollMs = options.pollMs ?? 1000
   const sender = deps.sender ?? createSender({ timeoutMs: options.timeoutMs })
   const store = createDeliveryStore({ db, clock, random })

@@ -13,5 +13,5 @@ export function createWebhookWorker (services: Services, options: Partial<Delive
     engine: services.database.engine,
     databaseUrl: services.database.url,
     ...(services.database.listen ? { listen: services.database.listen } : {})
-  }, { timeoutMs: services.config.webhookTimeoutMs, ...options })
+  }, { timeoutMs: services.config.webhookTimeoutMs, batchSize: services.config.webhookConcurrency, ...options })
 }

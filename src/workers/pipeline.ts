@@ -10,15 +10,18 @@ export interface PipelineOptions<C, R> {
   work(item: C): Promise<R>
   /** Records the results that finished since the last call, together. */
   record(results: R[]): Promise<void>
+  /** Groups being recorded at once (default 4): a group's write does not hold up the next. */
+  recorders?: number
   onError(err: unknown, stage: 'claim' | 'work' | 'record'): void
 }
 
 /**
  * A claiming worker that keeps up to `capacity` items in flight without rounds: it claims
  * again as soon as half its capacity is free, and records results in groups as they finish
- * (everything that finished while the previous group was being written goes in the next
- * one). A slow item therefore holds one slot, not a whole batch, and a busy worker writes
- * a few large groups instead of one row at a time. Waiting is the polling idle: the poll
+ * (what finished in one turn of the event loop goes together; when `recorders` groups are
+ * already being written, the next group waits and grows). A slow item therefore holds one
+ * slot, not a whole batch, and a busy worker writes a few large groups instead of one row at
+ * a time. Waiting is the polling idle: the poll
  * interval, a wake-up (NOTIFY), or a slot coming free.
  */
 export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start(): boolean, stop(): Promise<void>, wake(): void } {
@@ -28,22 +31,24 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
   const finished: R[] = []
   const working = new Set<Promise<void>>()
   let inFlight = 0
-  let recording: Promise<void> | undefined
+  const recording = new Set<Promise<void>>()
+  const recorders = options.recorders ?? 4
   let flushQueued = false
   let loop: Promise<void> | undefined
   let stopping: Promise<void> | undefined
 
   function flush (): void {
-    if (recording !== undefined || finished.length === 0) return
+    if (recording.size >= recorders || finished.length === 0) return
     const group = finished.splice(0)
-    recording = options.record(group)
+    const write: Promise<void> = options.record(group)
       .catch((err: unknown) => options.onError(err, 'record'))
       .finally(() => {
         inFlight -= group.length
-        recording = undefined
+        recording.delete(write)
         flush()
         wake()
       })
+    recording.add(write)
   }
 
   // Results of one turn of the event loop (responses read in the same I/O phase) go together.
@@ -80,10 +85,10 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
       if (!full && !signal.aborted) await idle(signal)
     }
     // Stopped: claim nothing more, let what is in flight finish and be recorded.
-    while (working.size > 0 || recording !== undefined) {
+    while (working.size > 0 || recording.size > 0) {
       await Promise.all([...working])
       flush()
-      await recording
+      await Promise.all([...recording])
     }
   }
 

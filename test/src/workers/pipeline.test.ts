@@ -13,7 +13,7 @@ function deferred<T> () {
 /** Lets every queued callback run (no timers: the poll interval is an hour). */
 async function settle (): Promise<void> { for (let i = 0; i < 20; i++) await turn() }
 
-function fixture (capacity: number, backlog: number[]) {
+function fixture (capacity: number, backlog: number[], recorders?: number) {
   const claims: number[] = []
   const groups: number[][] = []
   const errors: string[] = []
@@ -22,6 +22,7 @@ function fixture (capacity: number, backlog: number[]) {
   const pipeline = createPipeline<number, number>({
     capacity,
     pollMs: 3_600_000,
+    ...(recorders === undefined ? {} : { recorders }),
     async claim (limit) {
       claims.push(limit)
       return backlog.splice(0, limit)
@@ -65,8 +66,8 @@ t.test('a slow item holds one slot: the others are recorded and more are claimed
   t.same(f.errors, [])
 })
 
-t.test('what finishes while a group is written goes into the next group, together', async (t) => {
-  const f = fixture(8, [1, 2, 3, 4])
+t.test('with every recorder busy, what finishes meanwhile goes into the next group, together', async (t) => {
+  const f = fixture(8, [1, 2, 3, 4], 1)
   const gate = f.holdRecording()
   f.pipeline.start()
   await settle()
@@ -78,6 +79,26 @@ t.test('what finishes while a group is written goes into the next group, togethe
   gate.resolve()
   await settle()
   t.same(f.groups, [[1], [2, 3, 4]])
+  await f.pipeline.stop()
+})
+
+t.test('groups are written side by side up to the number of recorders', async (t) => {
+  const f = fixture(8, [1, 2, 3, 4], 2)
+  const gate = f.holdRecording()
+  f.pipeline.start()
+  await settle()
+  f.finish(1)
+  await settle()
+  f.finish(2)
+  await settle()
+  f.finish(3)
+  await settle()
+  f.finish(4)
+  await settle()
+  t.same(f.groups, [[1], [2]], 'two groups in flight; 3 and 4 wait for a recorder')
+  gate.resolve()
+  await settle()
+  t.same(f.groups, [[1], [2], [3, 4]])
   await f.pipeline.stop()
 })
 
