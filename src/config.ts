@@ -10,6 +10,7 @@ const Env = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres(ql)?://.+|pglite://memory)$' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  DATABASE_PREPARED_STATEMENTS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   MARKETGATE_DATA_DIR: Type.String({ minLength: 1, default: './.marketgate' }),
   MARKETGATE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
   MARKETGATE_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -55,7 +56,7 @@ export const secretVariables = new Set([
 export interface Config {
   port: number
   host: string
-  database: { url: string | undefined, dataDir: string, poolSize: number }
+  database: { url: string | undefined, dataDir: string, poolSize: number, preparedStatements: boolean }
   publicUrl: string
   adminToken: string | undefined
   secretKey: string | undefined
@@ -184,7 +185,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    database: { url: e.DATABASE_URL, dataDir: e.MARKETGATE_DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
+    database: { url: e.DATABASE_URL, dataDir: e.MARKETGATE_DATA_DIR, poolSize: e.DATABASE_POOL_SIZE, preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on' },
     publicUrl,
     adminToken: e.MARKETGATE_ADMIN_TOKEN,
     secretKey: e.MARKETGATE_SECRET_KEY,

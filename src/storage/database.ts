@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { PreparingClient } from './prepared.js'
 import type { Database } from './tables.js'
 
 /** Which engine a Database runs on; workers use it to choose LISTEN/NOTIFY or polling. */
@@ -26,6 +27,8 @@ export interface DatabaseOptions {
   url: string | undefined
   dataDir: string
   poolSize?: number
+  /** Postgres: prepare each statement once per connection (default true; see PreparingClient). */
+  preparedStatements?: boolean
 }
 
 /**
@@ -38,7 +41,7 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
   if (url !== undefined && /^postgres(ql)?:\/\//.test(url)) {
     // int8 (row counts, sums) as JS numbers: our counters stay far below 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v))
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, ...(options.preparedStatements ?? true ? { Client: PreparingClient } : {}) })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, engine: 'postgres', url, close: () => db.destroy() }
   }

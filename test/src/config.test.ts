@@ -14,7 +14,9 @@ const fails = (env: Record<string, string>, variable: string) => {
 t.test('defaults follow the contract', async (t) => {
   const c = loadConfig({})
   t.match(c, { port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000', serviceUrl: 'http://localhost:3000', adminToken: undefined, heroku: undefined, aws: undefined })
-  t.same(c.database, { url: undefined, dataDir: './.marketgate', poolSize: 10 })
+  t.same(c.database, { url: undefined, dataDir: './.marketgate', poolSize: 10, preparedStatements: true })
+  t.equal(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, false)
+  t.throws(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'yes' }), /DATABASE_PREPARED_STATEMENTS/)
   t.ok(Object.isFrozen(c))
 })
 
