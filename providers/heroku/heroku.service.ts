@@ -8,6 +8,7 @@ import { exchangePolicy, HerokuJob } from './heroku.jobs.js'
 import type { AsyncProvisionReply, PlanChangeBody, ProvisionBody, ProvisionReply } from './heroku.schemas.js'
 import { configVarNames, isAsyncPlan, type HerokuSettings } from './heroku.settings.js'
 import { verifySsoClaim, type SsoClaim } from './heroku.sso.js'
+import { createHash } from 'node:crypto'
 
 export interface HerokuDeps {
   settings: HerokuSettings
@@ -28,6 +29,10 @@ export interface SignIn extends SsoClaim {
 }
 
 const keyOf = (uuid: string): AccountKey => ({ marketplace: 'heroku', externalId: uuid })
+
+/** One sign-in link's id: Heroku makes a new timestamp (and token) for every click. No secret in it. */
+const ssoLinkId = (claim: SsoClaim): string =>
+  `sso:${createHash('sha256').update(JSON.stringify([claim.resourceId, claim.timestamp, claim.userId ?? null, claim.email ?? null])).digest('base64url')}`
 
 /**
  * The Partner API in terms of the core lifecycle, without HTTP: each function is one
@@ -127,7 +132,10 @@ export function createHerokuService (deps: HerokuDeps) {
       if (!verdict.ok) throw new MarketgateError('FORBIDDEN', verdict.reason)
       const user: LoginUser = { email: claim.email ?? null, userId: claim.userId ?? null, app: claim.app ?? null, source: 'heroku' }
       try {
-        const result = await lifecycle.execute({ key: keyOf(claim.resourceId) }, { type: 'login', user })
+        // A link signs in once: its id (resource, time, user) is recorded with the login, so a
+        // link replayed within its 5 minutes (from history, a log, a shared URL) is refused.
+        const result = await lifecycle.execute({ key: keyOf(claim.resourceId) }, { type: 'login', user }, { messageId: ssoLinkId(claim) })
+        if (result.outcome === 'duplicate') throw new MarketgateError('FORBIDDEN', 'this sign-in link was already used; open the add-on again from the Heroku dashboard')
         return await login.begin(result.account!, user)
       } catch (err) {
         if (isMarketgateError(err) && ['NOT_FOUND', 'GONE', 'INVALID_TRANSITION'].includes(err.code)) {

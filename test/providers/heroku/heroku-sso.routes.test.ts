@@ -69,13 +69,32 @@ t.test('a v1 form (id, token) and the legacy GET sign in too', async (t) => {
   const post = await postForm(b, v1)
   t.equal(post.statusCode, 303)
 
-  const query = new URLSearchParams({ token, timestamp, 'nav-data': navData, email, app: 'legacy-app' }).toString()
+  b.clock.advance(1000) // another click: Heroku signs a new timestamp
+  const later = nowSeconds(b)
+  const query = new URLSearchParams({ token: resourceToken(resourceUuid, salt, later), timestamp: later, 'nav-data': navData, email, app: 'legacy-app' }).toString()
   const get = await b.app.inject({ method: 'GET', url: `/heroku/resources/${resourceUuid}?${query}` })
   t.equal(get.statusCode, 302)
   t.equal(get.headers.location, 'http://gateway.test/session')
   t.equal(cookie(get, 'heroku-nav-data')!.value, navData)
   const events = (await allRows(b.services)).events.filter((e) => e.type === 'account.login')
   t.same(events.map((e) => (e.data as { app: string }).app), ['my-app', 'legacy-app'])
+})
+
+t.test('a sign-in link works once: a replay within its 5 minutes is a 403 and records nothing', async (t) => {
+  const b = await provisioned(t)
+  const form = v3Form(b)
+  t.equal((await postForm(b, form)).statusCode, 303)
+  b.clock.advance(60_000)
+  const replay = await postForm(b, form)
+  t.equal(replay.statusCode, 403)
+  t.match(replay.body, /already used/)
+  t.equal(replay.headers['set-cookie'], undefined, 'no session for the replay')
+  const timestamp = nowSeconds(b)
+  const legacy = await b.app.inject({ method: 'GET', url: `/heroku/resources/${resourceUuid}?${new URLSearchParams({ token: resourceToken(resourceUuid, salt, timestamp), timestamp }).toString()}` })
+  t.equal(legacy.statusCode, 302, 'a fresh link still signs in')
+  const replayedGet = await b.app.inject({ method: 'GET', url: `/heroku/resources/${resourceUuid}?${new URLSearchParams({ token: resourceToken(resourceUuid, salt, timestamp), timestamp }).toString()}` })
+  t.equal(replayedGet.statusCode, 403)
+  t.equal((await allRows(b.services)).events.filter((e) => e.type === 'account.login').length, 2)
 })
 
 t.test('with MARKETGATE_LOGIN_URL the browser goes to the vendor with a ticket that redeems once', async (t) => {
