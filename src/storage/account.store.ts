@@ -4,7 +4,8 @@ import type {
   LifecycleTx, Marketplace, Random, StoredEvent
 } from '../../core/index.js'
 import type { AccountEventRow, AccountRow, Database } from './tables.js'
-import { createAccount } from './account.create.js'
+import { createAccounts, type NewAccount } from './account.create.js'
+import { createBatcher } from './create.batcher.js'
 import { insertAttachments } from './attachment.js'
 import { pageOf } from './cursor.js'
 import { appendEvents } from './event-log.js'
@@ -61,6 +62,7 @@ export async function lockAccountById (trx: Transaction<Database>, id: string): 
 /** The lifecycle store over Kysely: each `transaction` is one database transaction. */
 export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }): LifecycleStore & AccountReader {
   const { db, clock, random } = deps
+  const createOne = createBatcher({ write: (items: NewAccount[]) => createAccounts(db, { clock, random }, items) })
 
   function txPort (trx: Transaction<Database>): LifecycleTx {
     const port: LifecycleTx = {
@@ -112,7 +114,7 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
   return {
     transaction: (fn) => db.transaction().execute((trx) => fn(txPort(trx))),
     async create (draft, events, attachments) {
-      const written = await createAccount(db, { clock, random }, draft, events, attachments)
+      const written = await createOne({ draft, events, attachments })
       return written && { account: rowToAccount(written.account), events: written.events }
     },
 

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type RawBuilder, type Transaction } from 'kysely'
+import type { Insertable, Transaction } from 'kysely'
 import type { Attachment } from '../../core/index.js'
 import type { Database } from './tables.js'
 
@@ -44,22 +44,36 @@ export async function insertAttachments (trx: Transaction<Database>, accountId: 
   }
 }
 
+// Columns whose values the stores give as JSON text (a row inserted by Kysely), but which a
+// row decoded from JSON must receive as the JSON value itself.
+const jsonColumns: Record<AttachableTable, readonly string[]> = { account_credentials: [], jobs: ['payload'] }
+
+/** The rows of one table (same columns, same conflict rule) to write with a batch of new accounts. */
+export interface AttachedRows {
+  table: AttachableTable
+  columns: string[]
+  onConflict: string | undefined
+  rows: Array<Record<string, unknown>>
+}
+
 /**
- * The attachments as data-modifying CTEs (`a0 as (insert …), a1 as (…)`) of the one-statement
- * create: each row is selected `from acc`, so nothing is written when `acc` inserted no account.
- * Values go as untyped parameters of INSERT … SELECT, which Postgres types from the columns.
+ * Every attachment of a batch of new accounts, grouped so that each group is one INSERT:
+ * rows of the same table with the same columns and conflict rule. Each row gets its
+ * account's id (which the account's insert may or may not keep: the INSERT joins `acc`).
  */
-export function attachmentCtes (accountId: string, attachments: Attachment[]): RawBuilder<unknown>[] {
-  return attachments.map((a, i) => {
-    const { table, row, onConflict } = rowOf(a)
-    const values = row(accountId)
-    const columns = Object.keys(values)
-    const conflict = onConflict === undefined ? sql`` : sql`on conflict (${sql.ref(onConflict)}) do nothing`
-    return sql`${sql.raw(`a${i}`)} as (
-      insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
-      select ${sql.join(columns.map((c) => sql`${values[c]}`))} from acc
-      ${conflict}
-      returning 1
-    )`
-  })
+export function attachmentRows (items: Array<{ accountId: string, attachments: Attachment[] }>): AttachedRows[] {
+  const groups = new Map<string, AttachedRows>()
+  for (const { accountId, attachments } of items) {
+    for (const a of attachments) {
+      const { table, row, onConflict } = rowOf(a)
+      const values = { ...row(accountId) }
+      for (const c of jsonColumns[table]) if (typeof values[c] === 'string') values[c] = JSON.parse(values[c] as string)
+      const columns = Object.keys(values).sort()
+      const key = JSON.stringify([table, columns, onConflict ?? null])
+      const group = groups.get(key) ?? { table, columns, onConflict, rows: [] }
+      group.rows.push(values)
+      groups.set(key, group)
+    }
+  }
+  return [...groups.values()]
 }

@@ -114,3 +114,55 @@ t.test('the event snapshot of the one-statement create is the JSON the transacti
   t.equal(s!.account_id, slow.account!.id)
   t.equal((await rows(built)).credentials.length, 2, 'the slow path writes its attachments too')
 })
+
+t.test('concurrent creates share one statement; each gets its own account, events and key', async (t) => {
+  const built = await build(t)
+  const endpointId = await addEndpoint(built.services)
+  const { n, lifecycle, credentials } = counted(built)
+  const keys = Array.from({ length: 12 }, (_, i) => ({ marketplace: 'heroku' as const, externalId: `batch-${String(i).padStart(2, '0')}` }))
+  const prepared = keys.map(() => credentials.prepareApiKey())
+  // Started in one turn, in an order that is not the keys' order (the statement sorts them).
+  const order = [5, 0, 11, 3, 7, 1, 9, 2, 10, 4, 8, 6]
+  const results = await Promise.all(order.map((i) => lifecycle.execute({ key: keys[i]! }, { type: 'provision', plan: `plan-${i}` },
+    { createIfAbsent: true, attachOnCreate: [prepared[i]!.attachment] })))
+  t.same(n, { statements: 1, transactions: 0 }, 'one statement for all twelve')
+  const written = await rows(built)
+  t.equal(written.accounts.length, 12)
+  for (const [k, i] of order.entries()) {
+    const r = results[k]!
+    t.match(r, { outcome: 'changed', created: true, account: { ...keys[i], plan: `plan-${i}`, status: 'active' } })
+    t.equal(await credentials.currentApiKey(r.account!.id), prepared[i]!.key, `account ${i} holds its own key`)
+    const event = written.events.find((e) => e.id === r.events[0]!.id)!
+    t.equal(event.account_id, r.account!.id)
+    t.match(event.account_snapshot, { id: r.account!.id, external_id: keys[i]!.externalId, plan: `plan-${i}` })
+  }
+  t.equal(written.deliveries.length, 12)
+  t.ok(written.deliveries.every((d) => d.endpoint_id === endpointId))
+})
+
+t.test('two creates of one key in one batch: one account, the other call is a repeat', async (t) => {
+  const built = await build(t)
+  const { lifecycle, credentials } = counted(built)
+  const a = credentials.prepareApiKey()
+  const b = credentials.prepareApiKey()
+  const [ra, rb] = await Promise.all([a, b].map((p) => lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true, attachOnCreate: [p.attachment] })))
+  t.same([ra!.created, rb!.created].sort(), [false, true])
+  t.equal(ra!.account!.id, rb!.account!.id)
+  const written = await rows(built)
+  t.equal(written.accounts.length, 1)
+  t.equal(written.events.length, 1)
+  t.equal(written.credentials.length, 1, 'only the winner\'s key is written')
+})
+
+t.test('a bad item fails alone: the rest of its batch is written', async (t) => {
+  const built = await build(t)
+  const { lifecycle, credentials } = counted(built)
+  const taken = credentials.prepareApiKey()
+  await lifecycle.execute({ key }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true, attachOnCreate: [taken.attachment] })
+  const outcomes = await Promise.all(['good-1', 'bad', 'good-2'].map((externalId) =>
+    lifecycle.execute({ key: { ...key, externalId } }, { type: 'provision', plan: 'basic' }, {
+      createIfAbsent: true, attachOnCreate: [externalId === 'bad' ? taken.attachment : credentials.prepareApiKey().attachment]
+    }).then(() => 'created', () => 'failed')))
+  t.same(outcomes, ['created', 'failed', 'created'])
+  t.same((await rows(built)).accounts.map((a) => a.external_id).sort(), ['fast-1', 'good-1', 'good-2'])
+})
