@@ -15,7 +15,7 @@ import { createDeliveryStore } from './delivery.store.js'
 import { signingSecrets } from './endpoint.store.js'
 import { listenForOutbox, listenInProcess, type OutboxListener } from './outbox.listener.js'
 import { webhookBody } from './webhook.body.js'
-import { signatureHeaders } from './webhook.signer.js'
+import { rememberingOpener, signatureHeaders } from './webhook.signer.js'
 
 export interface DeliveryWorkerDeps {
   db: Kysely<Database>
@@ -69,6 +69,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
   const sender = deps.sender ?? createSender({ timeoutMs: options.timeoutMs })
   const store = createDeliveryStore({ db, clock, random })
   const metrics = deliveryMetrics(deps.metrics)
+  const opener = rememberingOpener(secrets)
   const fraction = deps.fraction ?? (() => Buffer.from(random.bytes(4)).readUInt32BE() / 2 ** 32)
 
   /** Signs and sends one claimed delivery; nothing is written yet. */
@@ -78,7 +79,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     if (source.account === undefined && ctx.accountId !== null) source = { ...source, account: await store.accountNow(ctx.accountId) }
     const at = clock.now()
     const body = webhookBody(source)
-    const headers = signatureHeaders(source.id, at, body, signingSecrets(secrets, ctx.endpoint, at))
+    const headers = signatureHeaders(source.id, at, body, signingSecrets(opener, ctx.endpoint, at))
     const sent = await sender.send({ url: ctx.endpoint.url, headers, body })
     const decision = decide({ result: sent.result, attempt: claimed.attempt, now: clock.now(), random: fraction() })
     return { claimed, decision, attempt: { at, durationMs: sent.durationMs, statusCode: sent.statusCode, excerpt: sent.excerpt, error: sent.error } }

@@ -43,7 +43,7 @@ export function rowToEndpoint (row: EndpointRow): WebhookEndpoint {
 }
 
 /** The secrets that sign at `now`: the current one, and the previous one inside its grace period. */
-export function signingSecrets (secrets: SecretBox, row: Pick<EndpointRow, 'secret_encrypted' | 'previous_secret_encrypted' | 'previous_secret_expires_at'>, now: Date): string[] {
+export function signingSecrets (secrets: Pick<SecretBox, 'open'>, row: Pick<EndpointRow, 'secret_encrypted' | 'previous_secret_encrypted' | 'previous_secret_expires_at'>, now: Date): string[] {
   const out = [secrets.open(row.secret_encrypted)]
   const expires = row.previous_secret_expires_at
   if (row.previous_secret_encrypted !== null && expires !== null && new Date(expires).getTime() > now.getTime()) {

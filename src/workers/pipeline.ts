@@ -1,7 +1,7 @@
 import { createIdle } from './idle.js'
 
 export interface PipelineOptions<C, R> {
-  /** Most items in flight (claimed, not yet recorded) at once. */
+  /** Most items being worked at once; as many finished ones may wait to be recorded. */
   capacity: number
   pollMs: number
   /** Claims up to `limit` items (leased in the database). */
@@ -17,7 +17,8 @@ export interface PipelineOptions<C, R> {
 
 /**
  * A claiming worker that keeps up to `capacity` items in flight without rounds: it claims
- * again as soon as half its capacity is free, and records results in groups as they finish
+ * again as soon as half of them have finished (while fewer than `capacity` results wait to be
+ * recorded), and records results in groups as they finish
  * (what finished in one turn of the event loop goes together; when `recorders` groups are
  * already being written, the next group waits and grows). A slow item therefore holds one
  * slot, not a whole batch, and a busy worker writes a few large groups instead of one row at
@@ -29,8 +30,10 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
   const { idle, wake } = createIdle(options.pollMs)
   const controller = new AbortController()
   const finished: R[] = []
-  const working = new Set<Promise<void>>()
-  let inFlight = 0
+  const pending = new Set<Promise<void>>()
+  /** Attempts running, and results not yet recorded. */
+  let working = 0
+  let unrecorded = 0
   const recording = new Set<Promise<void>>()
   const recorders = options.recorders ?? 4
   let flushQueued = false
@@ -43,7 +46,7 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
     const write: Promise<void> = options.record(group)
       .catch((err: unknown) => options.onError(err, 'record'))
       .finally(() => {
-        inFlight -= group.length
+        unrecorded -= group.length
         recording.delete(write)
         flush()
         wake()
@@ -59,21 +62,23 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
   }
 
   function begin (item: C): void {
-    inFlight++
+    working++
     const done = options.work(item).then(
-      (result) => { finished.push(result); queueFlush() },
-      (err: unknown) => { inFlight--; options.onError(err, 'work'); wake() }
+      (result) => { working--; unrecorded++; finished.push(result); queueFlush(); wake() },
+      (err: unknown) => { working--; options.onError(err, 'work'); wake() }
     )
-    working.add(done)
-    void done.finally(() => working.delete(done))
+    pending.add(done)
+    void done.finally(() => pending.delete(done))
   }
 
   async function run (): Promise<void> {
     const signal = controller.signal
     while (!signal.aborted) {
-      const free = capacity - inFlight
+      // A slot frees when its attempt ends; results waiting to be recorded are bounded apart
+      // (another `capacity`), so a slow database slows claiming instead of piling up results.
+      const free = capacity - working
       let full = false
-      if (free >= Math.ceil(capacity / 2) || inFlight === 0) {
+      if ((free >= Math.ceil(capacity / 2) || working === 0) && unrecorded < capacity) {
         try {
           const items = await options.claim(free)
           for (const item of items) begin(item)
@@ -85,8 +90,8 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
       if (!full && !signal.aborted) await idle(signal)
     }
     // Stopped: claim nothing more, let what is in flight finish and be recorded.
-    while (working.size > 0 || recording.size > 0) {
-      await Promise.all([...working])
+    while (pending.size > 0 || recording.size > 0 || finished.length > 0) {
+      await Promise.all([...pending])
       flush()
       await Promise.all([...recording])
     }

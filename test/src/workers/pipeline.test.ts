@@ -102,6 +102,27 @@ t.test('groups are written side by side up to the number of recorders', async (t
   await f.pipeline.stop()
 })
 
+t.test('a finished item frees its slot before it is recorded, up to a capacity of unrecorded results', async (t) => {
+  const f = fixture(4, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 1)
+  const gate = f.holdRecording()
+  f.pipeline.start()
+  await settle()
+  t.same(f.claims, [4])
+  f.finish(1); f.finish(2)
+  await settle()
+  t.same(f.claims, [4, 2], 'the database is still writing 1 and 2: 5 and 6 are claimed meanwhile')
+  for (const i of [3, 4, 5, 6]) f.finish(i)
+  await settle()
+  t.same(f.claims, [4, 2], 'six results wait to be recorded, more than the capacity: no more claims')
+  gate.resolve()
+  await settle()
+  t.same(f.claims, [4, 2, 4], 'recorded: claiming goes on')
+  t.same(f.groups, [[1, 2], [3, 4, 5, 6]])
+  for (const i of [7, 8, 9, 10]) f.finish(i)
+  await f.pipeline.stop()
+  t.same(f.groups.flat().sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+})
+
 t.test('a failed item frees its slot and is not recorded; stop waits for the items in flight', async (t) => {
   const f = fixture(2, [1, 2, 3])
   f.pipeline.start()
