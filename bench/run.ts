@@ -1,16 +1,15 @@
 // `npm run bench`: measures the gateway against a floor in the same run, on the embedded
 // engine and (when reachable) on Postgres, and writes bench/results.json.
 // Every request goes over loopback; every loop is bounded in count and time.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import os from 'node:os'
 import autocannon from 'autocannon'
-import pg from 'pg'
 import { Agent, request } from 'undici'
 import { Webhook } from 'standardwebhooks'
 import { AwsFake } from '../test/fakes/aws-fake.js'
+import { freshPostgres, postgresReachable, startChild, stopChild, type Proc } from './procs.js'
 
 const durationS = Number(process.env.BENCH_DURATION ?? 10)
 const connections = 32
@@ -20,34 +19,7 @@ const password = 'bench-password-0123456789'
 const adminToken = 'bench-admin-token-0123456789'
 const basic = `Basic ${Buffer.from(`${addonId}:${password}`).toString('base64')}`
 const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }
-const pgBase = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const agent = new Agent({ connections: 256 })
-
-interface Proc { child: ChildProcess, port: number, url: string }
-
-async function startChild (script: string, env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname], {
-    env: { ...process.env, MARKETGATE_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = ''
-    const timer = setTimeout(() => reject(new Error(`${script} did not start in 120 s`)), 120_000)
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const line = buf.split('\n').find((l) => l.startsWith('{"port"'))
-      if (line) { clearTimeout(timer); resolve(JSON.parse(line).port as number) }
-    })
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
-  })
-  return { child, port, url: `http://127.0.0.1:${port}` }
-}
-
-async function stopChild (p: Proc): Promise<void> {
-  const done = new Promise((resolve) => p.child.once('exit', resolve))
-  p.child.kill('SIGTERM')
-  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))])
-  if (p.child.exitCode === null) p.child.kill('SIGKILL')
-}
 
 /** Peak resident memory of a process since the last reset (Linux VmHWM; reset via clear_refs). */
 function resetPeak (p: Proc): void { try { writeFileSync(`/proc/${p.child.pid}/clear_refs`, '5') } catch { /* not Linux */ } }
@@ -112,20 +84,6 @@ async function waitUntil (check: () => boolean | Promise<boolean>, timeoutMs: nu
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   return false
-}
-
-async function postgresReachable (): Promise<boolean> {
-  const c = new pg.Client({ connectionString: pgBase, connectionTimeoutMillis: 2000 })
-  try { await c.connect(); await c.end(); return true } catch { return false }
-}
-
-async function freshPostgres (): Promise<{ url: string, drop: () => Promise<void> }> {
-  const name = `mg_bench_${randomBytes(4).toString('hex')}`
-  const admin = async (sql: string) => { const c = new pg.Client({ connectionString: pgBase }); await c.connect(); try { await c.query(sql) } finally { await c.end() } }
-  await admin(`create database ${name}`)
-  const url = new URL(pgBase)
-  url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) }
 }
 
 type Row = Record<string, string | number>
