@@ -59,10 +59,19 @@ export async function lockAccountById (trx: Transaction<Database>, id: string): 
   return row && rowToAccount(row)
 }
 
+/**
+ * Errors a single row can cause: data exceptions (class 22), constraint violations (23) and a
+ * deadlock or serialization failure (40P01, 40001). A lost connection or a timeout is not.
+ */
+function rowError (err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '40P01' || code === '40001')
+}
+
 /** The lifecycle store over Kysely: each `transaction` is one database transaction. */
 export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }): LifecycleStore & AccountReader {
   const { db, clock, random } = deps
-  const createOne = createBatcher({ write: (items: NewAccount[]) => createAccounts(db, { clock, random }, items) })
+  const createOne = createBatcher({ write: (items: NewAccount[]) => createAccounts(db, { clock, random }, items), oneItemMayCause: rowError })
 
   function txPort (trx: Transaction<Database>): LifecycleTx {
     const port: LifecycleTx = {

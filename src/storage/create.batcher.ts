@@ -7,12 +7,18 @@
  * alone, so nothing waits for company.
  *
  * A batch is atomic, so one bad item would fail its neighbours: when a batch of several
- * fails, each item is written again alone and only the bad one fails.
+ * fails with an error one item may cause, each item is written again alone, one after
+ * another, and only the bad one fails.
  */
 export function createBatcher<I, R> (options: {
   write: (items: I[]) => Promise<R[]>
   maxBatch?: number
   maxInFlight?: number
+  /**
+   * Whether an error could come from one item of the batch (then each is written again
+   * alone); otherwise (a lost connection, say) the whole batch fails with it. Default: always.
+   */
+  oneItemMayCause?: (err: unknown) => boolean
 }): (item: I) => Promise<R> {
   const maxBatch = options.maxBatch ?? 64
   const maxInFlight = options.maxInFlight ?? 4
@@ -25,8 +31,12 @@ export function createBatcher<I, R> (options: {
       const results = await options.write(batch.map((b) => b.item))
       batch.forEach((b, i) => b.resolve(results[i]!))
     } catch (err) {
-      if (batch.length === 1) { batch[0]!.reject(err); return }
-      await Promise.all(batch.map((b) => write([b])))
+      if (batch.length === 1 || !(options.oneItemMayCause ?? (() => true))(err)) {
+        for (const b of batch) b.reject(err)
+        return
+      }
+      // One after another, in this batch's slot: retries never take more connections.
+      for (const b of batch) await write([b])
     }
   }
 

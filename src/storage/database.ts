@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { outboxChannel } from './event-log.js'
 import { PreparingClient } from './prepared.js'
 import type { Database } from './tables.js'
 
@@ -55,15 +56,23 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
     client = new PGlite(`${options.dataDir}/pgdata`)
   }
   await client.waitReady
-  return embeddedHandle(client, unlock)
+  return await embeddedHandle(client, unlock)
 }
 
-/** The handle over a ready PGlite client; `release` runs after the database is closed. */
-export function embeddedHandle (client: PGlite, release: () => void = () => {}): DatabaseHandle {
+/**
+ * The handle over a ready PGlite client; `release` runs after the database is closed.
+ * The outbox channel is LISTENed to here, once, before anything else uses the client: PGlite
+ * has one session, so a LISTEN issued later could land inside another caller's transaction
+ * and be undone by its rollback. Subscribers are then called from JS.
+ */
+export async function embeddedHandle (client: PGlite, release: () => void = () => {}): Promise<DatabaseHandle> {
+  const subscribers = new Set<() => void>()
+  await client.listen(outboxChannel, () => { for (const fn of subscribers) fn() })
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) })
   const listen = async (channel: string, onNotify: () => void) => {
-    const unlisten = await client.listen(channel, () => onNotify())
-    return () => unlisten()
+    if (channel !== outboxChannel) throw new Error(`the embedded database listens to ${outboxChannel} only`)
+    subscribers.add(onNotify)
+    return async () => { subscribers.delete(onNotify) }
   }
   return { db, engine: 'pglite', url: null, listen, close: async () => { await db.destroy(); release() } }
 }

@@ -8,7 +8,10 @@ export const preparedPerConnection = 256
  * Postgres's answer when a prepared statement's result columns changed under it (a migration
  * added a column to a `returning *` table while an older instance kept running).
  */
-const planChanged = (err: unknown) => (err as { code?: string })?.code === '0A000' && /cached plan must not change result type/.test(String((err as Error).message))
+// By code, not message: the message is translated under a non-English lc_messages. For a
+// prepared statement, 0A000 (feature not supported) means this; anything else it could mean
+// only costs the preparing.
+const planChanged = (err: unknown) => (err as { code?: string })?.code === '0A000'
 
 type Query = (...args: unknown[]) => unknown
 
@@ -25,8 +28,8 @@ type Query = (...args: unknown[]) => unknown
  * length, so a connection prepares at most `preparedPerConnection` texts. Safe across
  * rolling migrations: when Postgres reports that a statement's result type changed, that
  * query fails once (its transaction is rolled back) and the connection stops preparing,
- * so it never fails that way again. Behind a transaction-pooling PgBouncer older than 1.21,
- * turn it off (DATABASE_PREPARED_STATEMENTS=off).
+ * so it never fails that way again. Behind a transaction-pooling PgBouncer, turn it off
+ * (DATABASE_PREPARED_STATEMENTS=off) unless it is 1.21 or newer with max_prepared_statements set.
  */
 export class PreparingClient extends pg.Client {
   constructor (config?: string | pg.ClientConfig) {

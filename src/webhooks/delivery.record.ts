@@ -48,8 +48,10 @@ export async function recordSuccesses (
       select * from jsonb_to_recordset(${rows}::jsonb) as t(attempt_id uuid, delivery_id uuid, attempt int,
         attempted_at timestamptz, duration_ms int, status_code int, excerpt text)
     ), attempts as (
+      -- A delivery deleted meanwhile (with its endpoint) has nowhere to keep its attempt.
       insert into webhook_delivery_attempts (id, delivery_id, attempt, worker, attempted_at, duration_ms, status_code, response_excerpt, error, outcome)
-      select attempt_id, delivery_id, attempt, ${owner}, attempted_at, duration_ms, status_code, excerpt, null, 'succeeded' from input
+      select i.attempt_id, i.delivery_id, i.attempt, ${owner}, i.attempted_at, i.duration_ms, i.status_code, i.excerpt, null, 'succeeded'
+      from input i join webhook_deliveries w on w.id = i.delivery_id
       returning 1
     ), done as (
       update webhook_deliveries d
@@ -59,8 +61,11 @@ export async function recordSuccesses (
       where d.id = i.delivery_id and d.lease_owner = ${owner} and d.attempts = i.attempt
       returning d.id, d.endpoint_id
     ), healed as (
+      -- A success ends the failing streak, unless the streak began after this attempt (a
+      -- failure recorded before this older success, by another group).
       update webhook_endpoints ep set failing_since = null
-      where ep.id in (select endpoint_id from done) and ep.failing_since is not null
+      from (select d.endpoint_id, max(i.attempted_at) as last from done d join input i on i.delivery_id = d.id group by d.endpoint_id) s
+      where ep.id = s.endpoint_id and ep.failing_since <= s.last
       returning 1
     )
     select id from done`.execute(db)
@@ -105,13 +110,13 @@ export async function recordAttempt (
 
     if (decision.action === 'succeeded') {
       await trx.updateTable('webhook_endpoints').set({ failing_since: null })
-        .where('id', '=', claimed.endpointId).where('failing_since', 'is not', null).execute()
+        .where('id', '=', claimed.endpointId).where('failing_since', '<=', attempt.at).execute()
       return { recorded: true, endpointDisabled: false }
     }
     if (decision.action === 'disable_endpoint') {
       return { recorded: true, endpointDisabled: await disableEndpoint(trx, deps, claimed.endpointId, 'gone', now) }
     }
-    const ep = await trx.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`coalesce(failing_since, ${now})` })
+    const ep = await trx.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`coalesce(failing_since, ${attempt.at})` })
       .where('id', '=', claimed.endpointId).returning('failing_since').executeTakeFirst()
     const failingSince = ep?.failing_since ? new Date(ep.failing_since) : null
     const disabled = shouldDisableEndpoint(failingSince, now) && await disableEndpoint(trx, deps, claimed.endpointId, 'failing', now)

@@ -65,7 +65,7 @@ export function createSender (options: { timeoutMs: number, userAgent?: string }
         durationMs: performance.now() - started,
         statusCode: null,
         excerpt: null,
-        error: message.slice(0, 500)
+        error: withoutNul(message.slice(0, 500))
       }
     }
   }
@@ -92,5 +92,10 @@ async function readExcerpt (body: AsyncIterable<Buffer> & { destroy(): void }): 
     body.destroy()
   }
   if (size === 0) return null
-  return Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8')
+  return withoutNul(Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8'))
+}
+
+/** Postgres text cannot hold NUL; a receiver's body (or error) with one must still be recordable. */
+function withoutNul (text: string): string {
+  return text.replaceAll('\u0000', '')
 }

@@ -93,29 +93,41 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     else logger.info({ ...log, error: attempt.error, next: decision.action === 'retry' ? decision.at.toISOString() : undefined }, 'webhook attempt failed')
   }
 
-  /** A failed attempt: its own short transaction (retry, dead, or disabling the endpoint). */
-  async function recordFailure (claimed: ClaimedDelivery, attempt: AttemptRecord, decision: Decision): Promise<void> {
-    const recorded = await recordAttempt(db, { clock, random }, claimed, id, attempt, decision)
-    const outcome = !recorded.recorded ? 'lease_lost' : recorded.endpointDisabled ? 'endpoint_disabled'
-      : decision.action === 'retry' ? 'retrying' : 'dead'
-    report(claimed, attempt, decision, outcome)
-  }
-
   type Sent = Awaited<ReturnType<typeof send>>
 
   /**
    * Records results together: every success in one statement, then each failure in its own
-   * transaction. Successes first: a group holding both leaves the endpoint's failing streak
-   * started (by the failures) rather than depending on which write landed last.
+   * transaction. Successes first, so that within a group the failures' streak stands.
    */
   async function record (results: Sent[]): Promise<void> {
     const successes = results.filter((r) => r.decision.action === 'succeeded')
     const failures = results.filter((r) => r.decision.action !== 'succeeded')
-    await recordSuccesses(db, { clock, random }, id, successes.map((r) => ({ claimed: r.claimed, attempt: r.attempt })))
-      .then((ids) => { for (const r of successes) report(r.claimed, r.attempt, r.decision, ids.has(r.claimed.id) ? 'succeeded' : 'lease_lost') })
-      .catch((err: unknown) => logger.error({ err, deliveries: successes.length }, 'webhook successes could not be recorded; they will be sent again'))
-    await Promise.all(failures.map((r) => recordFailure(r.claimed, r.attempt, r.decision)
-      .catch((err: unknown) => logger.error({ err, delivery: r.claimed.id }, 'webhook attempt could not be recorded'))))
+    let recorded: Set<string> | undefined
+    try {
+      recorded = await recordSuccesses(db, { clock, random }, id, successes.map((r) => ({ claimed: r.claimed, attempt: r.attempt })))
+    } catch (err) {
+      // One statement for the group: if it fails (a deadlock with an endpoint being disabled,
+      // a row the database refuses), each success is recorded alone, so one cannot hold back
+      // the others (unrecorded, they would be sent again when their leases run out).
+      logger.warn({ err, deliveries: successes.length }, 'recording a group of webhook successes failed; recording them one by one')
+    }
+    for (const r of successes) {
+      if (recorded !== undefined) report(r.claimed, r.attempt, r.decision, recorded.has(r.claimed.id) ? 'succeeded' : 'lease_lost')
+      else await recordOne(r)
+    }
+    // Failures one after another: they are few, and a group must not take the whole pool.
+    for (const r of failures) await recordOne(r)
+  }
+
+  async function recordOne (r: Sent): Promise<void> {
+    try {
+      const recorded = await recordAttempt(db, { clock, random }, r.claimed, id, r.attempt, r.decision)
+      const outcome = !recorded.recorded ? 'lease_lost' : recorded.endpointDisabled ? 'endpoint_disabled'
+        : r.decision.action === 'succeeded' ? 'succeeded' : r.decision.action === 'retry' ? 'retrying' : 'dead'
+      report(r.claimed, r.attempt, r.decision, outcome)
+    } catch (err) {
+      logger.error({ err, delivery: r.claimed.id }, 'webhook attempt could not be recorded; it will be sent again')
+    }
   }
 
   const claim = (limit: number) => claimDue(db, id, clock.now(), { limit, leaseMs })

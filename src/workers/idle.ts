@@ -11,9 +11,16 @@ export function createIdle (pollMs: number): { idle(signal: AbortSignal): Promis
   return {
     wake () { woken = true; wakeUp?.() },
     async idle (signal) {
-      if (woken) { woken = false; return }
+      if (woken || signal.aborted) { woken = false; return }
+      // The poll timer of this wait only: a wake-up cancels it, so a busy worker woken many
+      // times a second does not leave a timer (and a listener on `signal`) behind each time.
+      const timer = new AbortController()
+      const stop = () => timer.abort()
+      signal.addEventListener('abort', stop, { once: true })
       const woke = new Promise<void>((resolve) => { wakeUp = resolve })
-      await Promise.race([woke, sleep(pollMs, undefined, { signal }).catch(() => {})])
+      await Promise.race([woke, sleep(pollMs, undefined, { signal: timer.signal }).catch(() => {})])
+      timer.abort()
+      signal.removeEventListener('abort', stop)
       wakeUp = undefined
       woken = false
     }

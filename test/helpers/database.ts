@@ -113,5 +113,5 @@ async function pgliteFromTemplate (): Promise<DatabaseHandle & { name: string }>
     writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()))
     renameSync(tmp, template) // atomic: a racing process never reads half a file
   }
-  return { ...embeddedHandle(client), name: 'memory' }
+  return { ...await embeddedHandle(client), name: 'memory' }
 }

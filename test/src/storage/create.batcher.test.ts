@@ -49,3 +49,12 @@ t.test('a failed batch is written again item by item: only the bad item fails', 
   t.same(await Promise.all(all), ['ok 10', 'failed: bad item in 2', 'ok 30'])
   t.same(w.batches, [[1, 2, 3], [1], [2], [3]])
 })
+
+t.test('an error no single item can cause fails the whole batch, with no retries', async (t) => {
+  const w = gatedWrite((i) => i === 2)
+  const create = createBatcher({ write: w.write, oneItemMayCause: () => false })
+  const all = [1, 2, 3].map((i) => create(i).then((r) => `ok ${r}`, (err: Error) => `failed: ${err.message}`))
+  await w.releaseAll()
+  t.same(await Promise.all(all), ['failed: bad item in 1,2,3', 'failed: bad item in 1,2,3', 'failed: bad item in 1,2,3'])
+  t.same(w.batches, [[1, 2, 3]])
+})

@@ -213,6 +213,15 @@ t.test('a round records its successes together and each failure apart, all fence
   t.match(late, [{ attempt: 1, status_code: 200, outcome: 'succeeded', response_excerpt: 'late' }])
 })
 
+t.test('a receiver body with a NUL byte is recorded without it, and does not hold back its group', async (t) => {
+  const h = await harness(t, (_req, n, res) => { res.statusCode = 200; res.setHeader('content-type', 'text/plain'); res.end(n === 2 ? 'ok\u0000done' : 'ok') })
+  for (let i = 0; i < 3; i++) await h.provision()
+  t.equal(await h.worker.runOnce(), 3)
+  t.same((await h.deliveries()).map((d) => d.status), ['succeeded', 'succeeded', 'succeeded'])
+  const excerpts = (await h.services.db.selectFrom('webhook_delivery_attempts').select('response_excerpt').execute()).map((a) => a.response_excerpt).sort()
+  t.same(excerpts, ['ok', 'ok', 'okdone'])
+})
+
 t.test('an event stored before account snapshots existed is sent with the account as it is now', async (t) => {
   const h = await harness(t)
   const eventId = await h.provision('legacy-1')
