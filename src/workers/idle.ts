@@ -27,36 +27,24 @@ export function createIdle (pollMs: number): { idle(signal: AbortSignal): Promis
   }
 }
 
+/** A background loop's controls: `start` once, `stop` (safe twice) ends it, `wake` ends a wait early. */
+export interface Loop { start(): boolean, stop(): Promise<void>, wake(): void }
+
 /**
- * The loop every claiming worker runs: claim a round; when it came back short of a full
- * batch, wait (poll interval or wake-up). A failed round is reported and retried on the
- * next poll. `stop` ends the loop after the round in flight; calling it twice is safe.
+ * Runs `body` once started, until stopped: `body` loops while `signal` is not aborted and
+ * waits with `idle`. `stop` aborts the signal, wakes a waiting body and resolves once the body
+ * has returned (what it finishes on the way out is its own business).
  */
-export function createPollingLoop (options: {
-  pollMs: number
-  batchSize: number
-  runOnce: () => Promise<number>
-  onError: (err: unknown) => void
-}): { start(): boolean, stop(): Promise<void>, wake(): void } {
-  const { idle, wake } = createIdle(options.pollMs)
+export function createLoop (pollMs: number, body: (signal: AbortSignal, idle: (signal: AbortSignal) => Promise<void>) => Promise<void>): Loop {
+  const { idle, wake } = createIdle(pollMs)
+  const controller = new AbortController()
   let loop: Promise<void> | undefined
   let stopping: Promise<void> | undefined
-  const controller = new AbortController()
   return {
     wake,
     start () {
       if (loop !== undefined || stopping !== undefined) return false
-      loop = (async () => {
-        while (!controller.signal.aborted) {
-          let n = 0
-          try {
-            n = await options.runOnce()
-          } catch (err) {
-            options.onError(err)
-          }
-          if (n < options.batchSize && !controller.signal.aborted) await idle(controller.signal)
-        }
-      })()
+      loop = body(controller.signal, idle)
       return true
     },
     stop () {
@@ -68,4 +56,28 @@ export function createPollingLoop (options: {
       return stopping
     }
   }
+}
+
+/**
+ * The loop every claiming worker runs: claim a round; when it came back short of a full
+ * batch, wait (poll interval or wake-up). A failed round is reported and retried on the
+ * next poll. `stop` ends the loop after the round in flight; calling it twice is safe.
+ */
+export function createPollingLoop (options: {
+  pollMs: number
+  batchSize: number
+  runOnce: () => Promise<number>
+  onError: (err: unknown) => void
+}): Loop {
+  return createLoop(options.pollMs, async (signal, idle) => {
+    while (!signal.aborted) {
+      let n = 0
+      try {
+        n = await options.runOnce()
+      } catch (err) {
+        options.onError(err)
+      }
+      if (n < options.batchSize && !signal.aborted) await idle(signal)
+    }
+  })
 }

@@ -1,4 +1,4 @@
-import { createIdle } from './idle.js'
+import { createLoop, type Loop } from './idle.js'
 
 export interface PipelineOptions<C, R> {
   /** Most items being worked at once; as many finished ones may wait to be recorded. */
@@ -22,13 +22,11 @@ export interface PipelineOptions<C, R> {
  * (what finished in one turn of the event loop goes together; when `recorders` groups are
  * already being written, the next group waits and grows). A slow item therefore holds one
  * slot, not a whole batch, and a busy worker writes a few large groups instead of one row at
- * a time. Waiting is the polling idle: the poll
- * interval, a wake-up (NOTIFY), or a slot coming free.
+ * a time. Waiting is the polling idle: the poll interval, a wake-up (NOTIFY), or a slot
+ * coming free.
  */
-export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start(): boolean, stop(): Promise<void>, wake(): void } {
+export function createPipeline<C, R> (options: PipelineOptions<C, R>): Loop {
   const { capacity } = options
-  const { idle, wake } = createIdle(options.pollMs)
-  const controller = new AbortController()
   const finished: R[] = []
   const pending = new Set<Promise<void>>()
   /** Attempts running, and results not yet recorded. */
@@ -37,8 +35,6 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
   const recording = new Set<Promise<void>>()
   const recorders = options.recorders ?? 4
   let flushQueued = false
-  let loop: Promise<void> | undefined
-  let stopping: Promise<void> | undefined
 
   function flush (): void {
     if (recording.size >= recorders || finished.length === 0) return
@@ -71,8 +67,7 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
     void done.finally(() => pending.delete(done))
   }
 
-  async function run (): Promise<void> {
-    const signal = controller.signal
+  const loop = createLoop(options.pollMs, async (signal, idle) => {
     while (!signal.aborted) {
       // A slot frees when its attempt ends; results waiting to be recorded are bounded apart
       // (another `capacity`), so a slow database slows claiming instead of piling up results.
@@ -95,22 +90,8 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): { start()
       flush()
       await Promise.all([...recording])
     }
-  }
-
-  return {
-    wake,
-    start () {
-      if (loop !== undefined || stopping !== undefined) return false
-      loop = run()
-      return true
-    },
-    stop () {
-      stopping ??= (async () => {
-        controller.abort()
-        wake()
-        await loop
-      })()
-      return stopping
-    }
-  }
+  })
+  // Declared after the loop it belongs to; the functions above call it only once started.
+  const { wake } = loop
+  return loop
 }
