@@ -52,7 +52,7 @@ export async function createAccounts (db: Kysely<Database>, deps: { clock: Clock
     updated_at: now
   }))
   const events = items.map((item) => newEvents(deps.random, item.events))
-  const eventRows = events.flatMap((rows, i) => rows.map((r) => ({ id: r.id, account_id: accounts[i]!.id, type: r.type, data: JSON.parse(r.data) as unknown })))
+  const eventRows = events.flatMap((rows, i) => rows.map((r, j) => ({ id: r.id, account_id: accounts[i]!.id, type: r.type, data: items[i]!.events[j]!.data })))
   const attached = attachmentRows(items.map((item, i) => ({ accountId: accounts[i]!.id, attachments: item.attachments })))
   const parts = attached.map(({ table, columns, rows, onConflict }, i) => sql`${sql.raw(`a${i}`)} as (
       insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})

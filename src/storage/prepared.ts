@@ -35,14 +35,18 @@ export class PreparingClient extends pg.Client {
   constructor (config?: string | pg.ClientConfig) {
     super(config)
     const base = super.query.bind(this) as Query
-    const named = new Set<string>()
+    // Text → statement name: a text seen before is not hashed again.
+    const named = new Map<string, string>()
     let enabled = true
     const query: Query = (...args) => {
       const [text, values] = args
       if (enabled && args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0) {
-        const name = `mg_${createHash('sha1').update(text).digest('base64url')}`
-        if (named.has(name) || named.size < preparedPerConnection) {
-          named.add(name)
+        let name = named.get(text)
+        if (name === undefined && named.size < preparedPerConnection) {
+          name = `mg_${createHash('sha1').update(text).digest('base64url')}`
+          named.set(text, name)
+        }
+        if (name !== undefined) {
           return (base({ name, text, values }) as Promise<unknown>).catch((err: unknown) => {
             if (planChanged(err)) enabled = false
             throw err
