@@ -11,10 +11,17 @@ const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres(ql)?://.+|pglite://memory)$' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
   DATABASE_PREPARED_STATEMENTS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  DATABASE_CONNECT_TIMEOUT_S: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 5000 }),
   MARKETGATE_DATA_DIR: Type.String({ minLength: 1, default: './.marketgate' }),
   MARKETGATE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
   MARKETGATE_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   MARKETGATE_SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  MARKETGATE_SECRET_KEY_PREVIOUS: Type.Optional(Type.String({ minLength: 32 })),
+  MARKETGATE_TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(on|off|true|false|[0-9]{1,2}|[0-9a-fA-F.:/]+(\\s*,\\s*[0-9a-fA-F.:/]+)*)$' })),
+  MARKETGATE_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 30000 }),
+  MARKETGATE_AUTH_RATE_LIMIT: Type.Integer({ minimum: 1, maximum: 1000000, default: 60 }),
+  MARKETGATE_WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   MARKETGATE_LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   MARKETGATE_SERVICE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   MARKETGATE_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
@@ -49,17 +56,36 @@ type Env = Static<typeof Env>
 
 /** Variables whose values never appear in messages or logs. */
 export const secretVariables = new Set([
-  'DATABASE_URL', 'MARKETGATE_ADMIN_TOKEN', 'MARKETGATE_SECRET_KEY', 'HEROKU_ADDON_PASSWORD',
+  'DATABASE_URL', 'MARKETGATE_ADMIN_TOKEN', 'MARKETGATE_SECRET_KEY', 'MARKETGATE_SECRET_KEY_PREVIOUS', 'HEROKU_ADDON_PASSWORD',
   'HEROKU_SSO_SALT', 'HEROKU_OAUTH_CLIENT_SECRET', 'AWS_EVENTS_SECRET'
 ])
 
 export interface Config {
   port: number
   host: string
-  database: { url: string | undefined, dataDir: string, poolSize: number, preparedStatements: boolean }
+  database: {
+    url: string | undefined
+    dataDir: string
+    poolSize: number
+    preparedStatements: boolean
+    /** How long start-up keeps retrying an unreachable database before giving up (exit 78). */
+    connectTimeoutS: number
+    /** Postgres statement_timeout and client query timeout: a hung database answers 503 within it. */
+    statementTimeoutMs: number
+  }
   publicUrl: string
   adminToken: string | undefined
   secretKey: string | undefined
+  /** The key before a rotation: still opens secrets sealed under it until `rotate-secret-key` re-seals them. */
+  secretKeyPrevious: string | undefined
+  /** Fastify's trustProxy: false (default), true, a hop count, or a list of proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[]
+  /** Whole-request deadline (headers and body): a slow sender is cut with 408. */
+  requestTimeoutMs: number
+  /** Failed credential checks a client address may make per minute before 429. */
+  authRateLimit: number
+  /** `marketgate worker`'s port for /healthz, /readyz and /metrics. */
+  workerPort: number
   loginUrl: string | undefined
   serviceUrl: string
   logLevel: string
@@ -185,10 +211,22 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    database: { url: e.DATABASE_URL, dataDir: e.MARKETGATE_DATA_DIR, poolSize: e.DATABASE_POOL_SIZE, preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on' },
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: e.MARKETGATE_DATA_DIR,
+      poolSize: e.DATABASE_POOL_SIZE,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
+      connectTimeoutS: e.DATABASE_CONNECT_TIMEOUT_S,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS
+    },
     publicUrl,
     adminToken: e.MARKETGATE_ADMIN_TOKEN,
     secretKey: e.MARKETGATE_SECRET_KEY,
+    secretKeyPrevious: e.MARKETGATE_SECRET_KEY_PREVIOUS,
+    trustProxy: trustProxyOf(e.MARKETGATE_TRUST_PROXY),
+    requestTimeoutMs: e.MARKETGATE_REQUEST_TIMEOUT_MS,
+    authRateLimit: e.MARKETGATE_AUTH_RATE_LIMIT,
+    workerPort: e.MARKETGATE_WORKER_PORT,
     loginUrl: e.MARKETGATE_LOGIN_URL,
     serviceUrl: (e.MARKETGATE_SERVICE_URL ?? publicUrl).replace(/\/+$/, ''),
     logLevel: e.MARKETGATE_LOG_LEVEL,
@@ -199,6 +237,14 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     heroku,
     aws
   })
+}
+
+/** off/false (default), on/true, a hop count, or comma-separated proxy addresses or CIDRs. */
+function trustProxyOf (v: string | undefined): boolean | number | string[] {
+  if (v === undefined || v === 'off' || v === 'false') return false
+  if (v === 'on' || v === 'true') return true
+  if (/^[0-9]+$/.test(v)) return Number(v)
+  return list(v) ?? []
 }
 
 function describe (message: string, variable: string): string {
