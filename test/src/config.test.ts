@@ -14,7 +14,8 @@ const fails = (env: Record<string, string>, variable: string) => {
 t.test('defaults follow the contract', async (t) => {
   const c = loadConfig({})
   t.match(c, { port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000', serviceUrl: 'http://localhost:3000', adminToken: undefined, heroku: undefined, aws: undefined })
-  t.same(c.database, { url: undefined, dataDir: './.marketgate', poolSize: 10, preparedStatements: true })
+  t.same(c.database, { url: undefined, dataDir: './.marketgate', poolSize: 10, preparedStatements: true, connectTimeoutS: 60, statementTimeoutMs: 5000 })
+    t.match(c, { trustProxy: false, requestTimeoutMs: 30000, authRateLimit: 60, workerPort: 3001, secretKeyPrevious: undefined })
   t.equal(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, false)
   t.throws(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'yes' }), /DATABASE_PREPARED_STATEMENTS/)
   t.ok(Object.isFrozen(c))
@@ -59,4 +60,20 @@ t.test('derived values: Heroku prefix, public URL, AWS topics and dimension map'
   ])
   t.same(c.aws?.planDimensions, { ent: 'Enterprise', team: 'Team' })
   t.equal(loadConfig({ MARKETGATE_PUBLIC_URL: 'https://gw.example.com/' }).publicUrl, 'https://gw.example.com')
+})
+
+t.test('MARKETGATE_TRUST_PROXY: off by default, on, a hop count or a list of proxies', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: 'off' }).trustProxy, false)
+  t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: 'on' }).trustProxy, true)
+  t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: '2' }).trustProxy, 2)
+  t.same(loadConfig({ MARKETGATE_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy, ['10.0.0.1', '192.168.0.0/16'])
+  t.throws(() => loadConfig({ MARKETGATE_TRUST_PROXY: 'everyone' }), /MARKETGATE_TRUST_PROXY/)
+})
+
+t.test('timeouts are bounded', async (t) => {
+  t.equal(loadConfig({ DATABASE_CONNECT_TIMEOUT_S: '5' }).database.connectTimeoutS, 5)
+  t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '10' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
+  t.throws(() => loadConfig({ MARKETGATE_REQUEST_TIMEOUT_MS: 'soon' }), /MARKETGATE_REQUEST_TIMEOUT_MS/)
+  t.throws(() => loadConfig({ MARKETGATE_SECRET_KEY_PREVIOUS: 'short' }), (err: Error) => err.message.startsWith('MARKETGATE_SECRET_KEY_PREVIOUS') && !err.message.includes('short'))
 })
