@@ -75,5 +75,7 @@ t.test('timeouts are bounded', async (t) => {
   t.equal(loadConfig({ DATABASE_CONNECT_TIMEOUT_S: '5' }).database.connectTimeoutS, 5)
   t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '10' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
   t.throws(() => loadConfig({ MARKETGATE_REQUEST_TIMEOUT_MS: 'soon' }), /MARKETGATE_REQUEST_TIMEOUT_MS/)
-  t.throws(() => loadConfig({ MARKETGATE_SECRET_KEY_PREVIOUS: 'short' }), (err: Error) => err.message.startsWith('MARKETGATE_SECRET_KEY_PREVIOUS') && !err.message.includes('short'))
+  const err = (() => { try { loadConfig({ MARKETGATE_SECRET_KEY_PREVIOUS: 'short-secret' }) } catch (e) { return e as Error } })()
+  t.match(err?.message, /^MARKETGATE_SECRET_KEY_PREVIOUS/)
+  t.notMatch(err?.message, /short-secret/, 'the value is never printed')
 })
