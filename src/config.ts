@@ -54,6 +54,9 @@ const Env = Type.Object({
 })
 type Env = Static<typeof Env>
 
+/** The name of every variable the gateway reads (docs and .env.example are checked against it). */
+export const configVariables: readonly string[] = Object.keys(Env.properties)
+
 /** Variables whose values never appear in messages or logs. */
 export const secretVariables = new Set([
   'DATABASE_URL', 'MARKETGATE_ADMIN_TOKEN', 'MARKETGATE_SECRET_KEY', 'MARKETGATE_SECRET_KEY_PREVIOUS', 'HEROKU_ADDON_PASSWORD',

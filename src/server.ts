@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { operationsRoutes } from './http/operations.routes.js'
+import { installRequestLog, quietRequestLogging } from './http/request-log.js'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
@@ -24,6 +26,7 @@ export async function startGateway (config: Readonly<Config>, logger: Logger): P
   const app = await buildApp(services)
   const workers = await startWorkers(services)
   await app.listen({ port: config.port, host: config.host })
+  logger.info(startupSummary(services, 'gateway'), `marketgate listening on ${config.host}:${config.port}, public URL ${config.publicUrl}`)
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
@@ -47,4 +50,57 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
     stops.push(() => webhooks.stop(), startJobWorker(services))
   }
   return { stop: async () => { for (const s of stops) await s() } }
+}
+
+/**
+ * `marketgate worker`: the background workers of a gateway without its marketplace routes,
+ * plus /healthz, /readyz and /metrics on MARKETGATE_WORKER_PORT so an orchestrator can probe
+ * it and Prometheus can scrape its delivery and job metrics.
+ */
+export async function startWorkerProcess (config: Readonly<Config>, logger: Logger): Promise<{ services: Services, app: FastifyInstance, stop(): Promise<void> }> {
+  const services = await createServices({ config: { ...config, workers: true }, logger })
+  const workers = await startWorkers(services)
+  const app = Fastify({ loggerInstance: logger.child({ component: 'worker-http' }) as FastifyBaseLogger, ...quietRequestLogging })
+  installRequestLog(app)
+  await app.register(operationsRoutes, { db: services.db, metrics: services.metrics })
+  await app.listen({ port: config.workerPort, host: config.host })
+  logger.info(startupSummary(services, 'worker'), `marketgate worker running; health and metrics on ${config.host}:${config.workerPort}`)
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= (async () => {
+      await app.close()
+      await workers.stop()
+      await services.close()
+    })()
+    return stopping
+  }
+  return { services, app, stop }
+}
+
+/**
+ * What an operator wants to see once at start: where the data lives (never a password),
+ * which marketplaces are on, whether /v1 is open, and the public URL.
+ */
+export function startupSummary (services: Services, role: 'gateway' | 'worker'): Record<string, unknown> {
+  const { config, database } = services
+  return {
+    role,
+    engine: database.engine,
+    data: database.engine === 'postgres' ? databaseLocation(config.database.url ?? '') : config.database.url ?? config.database.dataDir,
+    marketplaces: [config.heroku ? 'heroku' : undefined, config.aws ? 'aws' : undefined].filter((m) => m !== undefined),
+    v1: config.adminToken === undefined ? 'closed (set MARKETGATE_ADMIN_TOKEN)' : 'open',
+    workers: role === 'worker' || config.workers ? 'on' : 'off',
+    publicUrl: config.publicUrl,
+    node: process.version
+  }
+}
+
+/** host:port/database of a postgres:// URL: the user and password stay out of the log. */
+export function databaseLocation (url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`
+  } catch {
+    return 'postgres'
+  }
 }

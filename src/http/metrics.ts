@@ -7,7 +7,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  */
 export function createMetricsRegistry (): Registry {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'marketgate_process_' })
+  // Default metric names already start with process_ or nodejs_: the prefix is ours alone.
+  collectDefaultMetrics({ register: registry, prefix: 'marketgate_' })
   return registry
 }
 

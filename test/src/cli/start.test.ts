@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { freePort } from '../helpers/net.js'
+import { freePort } from '../../helpers/net.js'
 import { request } from 'undici'
 
 // `npm start` as a user runs it: the real bin, no database server, an embedded database in a
 // data dir; data written before a restart is there after it.
-const bin = new URL('../../bin/marketgate.js', import.meta.url).pathname
+const bin = new URL('../../../bin/marketgate.js', import.meta.url).pathname
 const auth = { authorization: `Basic ${Buffer.from('acme-db:start-test-password').toString('base64')}`, 'content-type': 'application/json' }
 
 
