@@ -22,7 +22,10 @@ export async function migrateToLatest (db: Kysely<Database>): Promise<MigrationR
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, { cause: error })
+    // Before any migration ran (the database refused the connection or the lock), there is no
+    // name to give: say what failed instead of "migration  failed".
+    const what = failed === undefined ? 'could not apply migrations' : `migration ${failed.migrationName} failed`
+    throw new Error(`${what}: ${(error as Error).message}`, { cause: error })
   }
   return results ?? []
 }
