@@ -22,6 +22,8 @@ const Env = Type.Object({
   MARKETGATE_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 30000 }),
   MARKETGATE_AUTH_RATE_LIMIT: Type.Integer({ minimum: 1, maximum: 1000000, default: 60 }),
   MARKETGATE_WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  MARKETGATE_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36500, default: 30 }),
+  MARKETGATE_EVENT_RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
   MARKETGATE_LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   MARKETGATE_SERVICE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   MARKETGATE_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
@@ -89,6 +91,8 @@ export interface Config {
   authRateLimit: number
   /** `marketgate worker`'s port for /healthz, /readyz and /metrics. */
   workerPort: number
+  /** Days finished work is kept (delivered webhooks, message ids, jobs, sent usage); events: undefined keeps them for ever. */
+  retention: { days: number, eventDays: number | undefined }
   loginUrl: string | undefined
   serviceUrl: string
   logLevel: string
@@ -230,6 +234,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     requestTimeoutMs: e.MARKETGATE_REQUEST_TIMEOUT_MS,
     authRateLimit: e.MARKETGATE_AUTH_RATE_LIMIT,
     workerPort: e.MARKETGATE_WORKER_PORT,
+    retention: { days: e.MARKETGATE_RETENTION_DAYS, eventDays: e.MARKETGATE_EVENT_RETENTION_DAYS },
     loginUrl: e.MARKETGATE_LOGIN_URL,
     serviceUrl: (e.MARKETGATE_SERVICE_URL ?? publicUrl).replace(/\/+$/, ''),
     logLevel: e.MARKETGATE_LOG_LEVEL,

@@ -9,6 +9,7 @@ import { startAwsWorkers } from './aws.workers.js'
 import { startMeteringWorker } from './metering/metering.wiring.js'
 import { createWebhookWorker } from './webhooks/webhook.worker-factory.js'
 import { startJobWorker } from './jobs/job.wiring.js'
+import { startRetentionWorker } from './retention/retention.wiring.js'
 
 export interface RunningGateway {
   app: FastifyInstance
@@ -47,7 +48,7 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
     if (services.config.aws) stops.push(startAwsWorkers(services), startMeteringWorker(services))
     const webhooks = createWebhookWorker(services)
     webhooks.start()
-    stops.push(() => webhooks.stop(), startJobWorker(services))
+    stops.push(() => webhooks.stop(), startJobWorker(services), startRetentionWorker(services))
   }
   return { stop: async () => { for (const s of stops) await s() } }
 }
