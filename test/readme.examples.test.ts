@@ -76,6 +76,18 @@ t.test('the README marks its examples: one server block, runnable and skipped on
   t.ok(env.MARKETGATE_ADMIN_TOKEN && env.HEROKU_ADDON_ID && env.HEROKU_ADDON_PASSWORD && env.HEROKU_SSO_SALT, 'the server block opens /v1 and Heroku')
 })
 
+t.test('the shell session keeps state between blocks and stops at the first failing command', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'mg-readme-shell-'))
+  t.teardown(() => rmSync(work, { recursive: true, force: true }))
+  const shell = bashSession(work, cleanEnv())
+  t.teardown(() => shell.stop())
+  t.same(await shell.run('GREETING=hello\nsay () { echo "$1 $GREETING"; }', 10_000), { code: 0, stdout: '', stderr: '' })
+  t.equal((await shell.run('say well', 10_000)).stdout, 'well hello\n', 'variables and functions carry over')
+  const failed = await shell.run('echo before\nfalse\necho after', 10_000)
+  t.equal(failed.code, 1, 'set -e: the block fails')
+  t.equal(failed.stdout, 'before\n', 'and nothing after the failing command runs')
+})
+
 t.test('the README examples run in order in one shell against the gateway it describes', { timeout: 240_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'mg-readme-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
