@@ -192,14 +192,21 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
   app.post('/webhook-endpoints/:id/recover', {
     schema: {
       tags,
-      summary: 'Retry now every failed or dead delivery of this endpoint created since a time',
+      summary: 'Make the endpoint whole since a time: failed and dead deliveries retried now, and every event it missed (while disabled) delivered',
       params: IdParams,
       body: Type.Object({ since: DateTime }, { additionalProperties: false }),
-      response: { 202: Type.Object({ recovered: Type.Integer() }) }
+      response: {
+        202: Type.Object({
+          recovered: Type.Integer({ description: 'deliveries made due now: revived + created' }),
+          revived: Type.Integer({ description: 'failed or dead deliveries put back to due' }),
+          created: Type.Integer({ description: 'deliveries created for events of the period that had none for this endpoint' }),
+          in_flight: Type.Integer({ description: 'failed or dead deliveries left alone because an attempt is in flight; recover again later' })
+        })
+      }
     }
   }, async (request, reply) => {
     const ep = await load(request.params.id)
-    const recovered = await deliveries.recover(ep.id, new Date(request.body.since))
-    return reply.status(202).send({ recovered })
+    const r = await deliveries.recover(ep.id, new Date(request.body.since))
+    return reply.status(202).send({ recovered: r.recovered, revived: r.revived, created: r.created, in_flight: r.inFlight })
   })
 }
