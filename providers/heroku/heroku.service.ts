@@ -7,8 +7,7 @@ import { regionAllowed } from './heroku.regions.js'
 import { exchangePolicy, HerokuJob } from './heroku.jobs.js'
 import type { AsyncProvisionReply, PlanChangeBody, ProvisionBody, ProvisionReply } from './heroku.schemas.js'
 import { configVarNames, isAsyncPlan, type HerokuSettings } from './heroku.settings.js'
-import { verifySsoClaim, type SsoClaim } from './heroku.sso.js'
-import { createHash } from 'node:crypto'
+import { verifySignIn, type SsoClaim } from './heroku.sso.js'
 
 export interface HerokuDeps {
   settings: HerokuSettings
@@ -29,10 +28,6 @@ export interface SignIn extends SsoClaim {
 }
 
 const keyOf = (uuid: string): AccountKey => ({ marketplace: 'heroku', externalId: uuid })
-
-/** One sign-in link's id: Heroku makes a new timestamp (and token) for every click. No secret in it. */
-const ssoLinkId = (claim: SsoClaim): string =>
-  `sso:${createHash('sha256').update(JSON.stringify([claim.resourceId, claim.timestamp, claim.userId ?? null, claim.email ?? null])).digest('base64url')}`
 
 /**
  * The Partner API in terms of the core lifecycle, without HTTP: each function is one
@@ -128,13 +123,14 @@ export function createHerokuService (deps: HerokuDeps) {
      * gets a 403 page, and the token is checked first so ids cannot be probed.
      */
     async signIn (claim: SignIn): Promise<{ location: string, cookies: SessionCookie[] }> {
-      const verdict = verifySsoClaim(claim, settings.ssoSalt ?? '', clock.now())
+      const verdict = verifySignIn(claim, settings.ssoSalt ?? '', clock.now())
       if (!verdict.ok) throw new MarketgateError('FORBIDDEN', verdict.reason)
-      const user: LoginUser = { email: claim.email ?? null, userId: claim.userId ?? null, app: claim.app ?? null, source: 'heroku' }
+      // Only what the token signs: without the user-scoped token the user is unknown.
+      const user: LoginUser = { email: verdict.identity.email, userId: verdict.identity.userId, app: claim.app ?? null, source: 'heroku' }
       try {
-        // A link signs in once: its id (resource, time, user) is recorded with the login, so a
-        // link replayed within its 5 minutes (from history, a log, a shared URL) is refused.
-        const result = await lifecycle.execute({ key: keyOf(claim.resourceId) }, { type: 'login', user }, { messageId: ssoLinkId(claim) })
+        // A link signs in once: its id (the signed resource and time) is recorded with the login,
+        // so a link replayed within its 5 minutes (history, a log, a shared URL) is refused.
+        const result = await lifecycle.execute({ key: keyOf(claim.resourceId) }, { type: 'login', user }, { messageId: verdict.linkId })
         if (result.outcome === 'duplicate') throw new MarketgateError('FORBIDDEN', 'this sign-in link was already used; open the add-on again from the Heroku dashboard')
         return await login.begin(result.account!, user)
       } catch (err) {

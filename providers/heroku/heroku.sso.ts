@@ -51,3 +51,40 @@ export function verifySsoClaim (claim: SsoClaim, salt: string, now: Date): SsoVe
   const allValid = claim.tokens.map((t) => constantTimeEqual(t.toLowerCase(), expected)).every(Boolean)
   return allValid ? { ok: true } : { ok: false, reason: 'the sign-in token is not valid' }
 }
+
+/** Who signed in, as far as a verified token vouches for it: nulls when no token signs the user. */
+export interface SsoIdentity {
+  userId: string | null
+  email: string | null
+  /** True only under a valid user-scoped token, the one token that signs the user id and email. */
+  verified: boolean
+}
+
+export type SignInVerdict = { ok: true, identity: SsoIdentity, linkId: string } | { ok: false, reason: string }
+
+/**
+ * One sign-in link's id for the replay guard, made only of fields every token signs (resource
+ * id and timestamp; Heroku makes a new timestamp for every click). Unsigned fields (email,
+ * user id without the user-scoped token, app, nav-data) stay out of it, so changing them
+ * cannot turn a used link into a "fresh" one. No secret in it.
+ */
+export function ssoLinkId (claim: Pick<SsoClaim, 'resourceId' | 'timestamp'>): string {
+  return `sso:${createHash('sha256').update(JSON.stringify([claim.resourceId, claim.timestamp])).digest('base64url')}`
+}
+
+/**
+ * Verifies a claim (verifySsoClaim) and returns only what its token signs: the user id and
+ * email under a valid user-scoped token; none under the sha1 token, which signs the resource
+ * id and timestamp alone, so the form's `email` and `user_id` are then anyone's to write and
+ * are not believed.
+ */
+export function verifySignIn (claim: SsoClaim, salt: string, now: Date): SignInVerdict {
+  const verdict = verifySsoClaim(claim, salt, now)
+  if (!verdict.ok) return verdict
+  const identity: SsoIdentity = claim.userScopedToken !== undefined
+    ? { userId: nonEmpty(claim.userId), email: nonEmpty(claim.email), verified: true }
+    : { userId: null, email: null, verified: false }
+  return { ok: true, identity, linkId: ssoLinkId(claim) }
+}
+
+const nonEmpty = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v)

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { notFound, subscribableEventTypes } from '../../core/index.js'
+import { MarketgateError, notFound, subscribableEventTypes } from '../../core/index.js'
 import type { Services } from '../services.js'
 import { decodeCursor } from '../storage/cursor.js'
 import { deliveryMetrics } from '../webhooks/delivery.metrics.js'
 import { createDeliveryStore, deliveryStatuses, type Delivery, type DeliveryStatus } from '../webhooks/delivery.store.js'
 import { createEndpointStore, type WebhookEndpoint } from '../webhooks/endpoint.store.js'
+import { blockedHostReason } from '../webhooks/endpoint.url-guard.js'
 import { PageQuery, pageOf } from './pagination.js'
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -54,6 +55,16 @@ const DeliveryJson = Type.Object({
   attempts: Type.Array(AttemptJson)
 })
 
+/** Refuses a URL whose host is a link-local or cloud-metadata address or name (the sender checks resolved addresses again). */
+function checkUrl (url: string | undefined): void {
+  if (url === undefined) return
+  if (!URL.canParse(url)) throw new MarketgateError('VALIDATION_FAILED', 'body/url is not a valid URL', { details: { field: 'url' } })
+  const reason = blockedHostReason(url)
+  if (reason !== undefined) {
+    throw new MarketgateError('VALIDATION_FAILED', `body/url is refused: ${reason}; webhooks may go to public or private networks, never link-local or cloud metadata addresses`, { details: { field: 'url' } })
+  }
+}
+
 const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString())
 
 function endpointToJson (e: WebhookEndpoint) {
@@ -101,6 +112,7 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
       response: { 201: EndpointWithSecret }
     }
   }, async (request, reply) => {
+    checkUrl(request.body.url)
     const { endpoint, secret } = await endpoints.create(request.body)
     return reply.status(201).send({ ...endpointToJson(endpoint), secret })
   })
@@ -126,6 +138,7 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
       response: { 200: EndpointJson }
     }
   }, async (request) => {
+    checkUrl(request.body.url)
     const ep = await load(request.params.id)
     return endpointToJson((await endpoints.update(ep.id, request.body))!)
   })
@@ -192,14 +205,21 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
   app.post('/webhook-endpoints/:id/recover', {
     schema: {
       tags,
-      summary: 'Retry now every failed or dead delivery of this endpoint created since a time',
+      summary: 'Make the endpoint whole since a time: failed and dead deliveries retried now, and every event it missed (while disabled) delivered',
       params: IdParams,
       body: Type.Object({ since: DateTime }, { additionalProperties: false }),
-      response: { 202: Type.Object({ recovered: Type.Integer() }) }
+      response: {
+        202: Type.Object({
+          recovered: Type.Integer({ description: 'deliveries made due now: revived + created' }),
+          revived: Type.Integer({ description: 'failed or dead deliveries put back to due' }),
+          created: Type.Integer({ description: 'deliveries created for events of the period that had none for this endpoint' }),
+          in_flight: Type.Integer({ description: 'failed or dead deliveries left alone because an attempt is in flight; recover again later' })
+        })
+      }
     }
   }, async (request, reply) => {
     const ep = await load(request.params.id)
-    const recovered = await deliveries.recover(ep.id, new Date(request.body.since))
-    return reply.status(202).send({ recovered })
+    const r = await deliveries.recover(ep.id, new Date(request.body.since))
+    return reply.status(202).send({ recovered: r.recovered, revived: r.revived, created: r.created, in_flight: r.inFlight })
   })
 }

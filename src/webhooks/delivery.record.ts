@@ -55,7 +55,7 @@ export async function recordSuccesses (
       returning 1
     ), done as (
       update webhook_deliveries d
-      set status = 'succeeded', succeeded_at = ${now}, last_status_code = i.status_code, last_error = null,
+      set status = 'succeeded', succeeded_at = ${now}, dead_at = null, last_status_code = i.status_code, last_error = null,
         last_attempt_at = i.attempted_at, lease_owner = null, lease_expires_at = null, updated_at = ${now}
       from input i
       where d.id = i.delivery_id and d.lease_owner = ${owner} and d.attempts = i.attempt
@@ -83,6 +83,11 @@ export async function recordAttempt (
 ): Promise<RecordOutcome> {
   const now = deps.clock.now()
   return db.transaction().execute(async (trx) => {
+    // The endpoint first, then the delivery: the order a disabling takes (endpoint, then all
+    // its deliveries), so two failures recorded at once cannot deadlock each other (seen on
+    // Postgres with ten 410s in flight: the aborted one kept its lease until it expired).
+    // NO KEY UPDATE leaves the fan-out's foreign-key checks free.
+    await trx.selectFrom('webhook_endpoints').select('id').where('id', '=', claimed.endpointId).forNoKeyUpdate().executeTakeFirst()
     await trx.insertInto('webhook_delivery_attempts').values({
       id: deps.random.uuid(),
       delivery_id: claimed.id,
@@ -96,8 +101,17 @@ export async function recordAttempt (
       outcome: decision.action === 'succeeded' ? 'succeeded' : 'failed'
     }).execute()
 
+    // Fenced by the lease: only the attempt this worker holds. A delivery that a disabling
+    // ended while this attempt was in flight (dead, lease kept) stays ended: its failure has
+    // no say on the endpoint any more (no streak, no second disable after a re-enable).
+    const held = await trx.selectFrom('webhook_deliveries').select('status')
+      .where('id', '=', claimed.id).where('lease_owner', '=', owner).where('attempts', '=', claimed.attempt)
+      .forUpdate().executeTakeFirst()
+    if (held === undefined) return { recorded: false, endpointDisabled: false }
+    const endedMeanwhile = held.status === 'dead'
+    const state = endedMeanwhile && decision.action !== 'succeeded' ? {} : deliveryState(decision, now)
     const updated = await trx.updateTable('webhook_deliveries').set({
-      ...deliveryState(decision, now),
+      ...state,
       last_status_code: attempt.statusCode,
       last_error: attempt.error,
       last_attempt_at: attempt.at,
@@ -107,6 +121,7 @@ export async function recordAttempt (
     }).where('id', '=', claimed.id).where('lease_owner', '=', owner).where('attempts', '=', claimed.attempt)
       .returning('id').executeTakeFirst()
     if (updated === undefined) return { recorded: false, endpointDisabled: false }
+    if (endedMeanwhile && decision.action !== 'succeeded') return { recorded: true, endpointDisabled: false }
 
     if (decision.action === 'succeeded') {
       await trx.updateTable('webhook_endpoints').set({ failing_since: null })
@@ -126,7 +141,7 @@ export async function recordAttempt (
 
 function deliveryState (decision: Decision, now: Date) {
   switch (decision.action) {
-    case 'succeeded': return { status: 'succeeded', succeeded_at: now }
+    case 'succeeded': return { status: 'succeeded', succeeded_at: now, dead_at: null }
     case 'retry': return { status: 'retrying', next_attempt_at: decision.at }
     case 'dead':
     case 'disable_endpoint': return { status: 'dead', dead_at: now }
@@ -134,9 +149,21 @@ function deliveryState (decision: Decision, now: Date) {
 }
 
 /**
- * Disables an endpoint (410 Gone, or failing for 5 days), ends its waiting deliveries as
- * dead (a recover after re-enabling brings them back), and records an `endpoint.disabled`
- * event, which other endpoints subscribed to it receive. False when it was already disabled.
+ * Ends every waiting delivery of an endpoint being disabled, those in flight included: they
+ * become dead now (a recover after re-enabling brings them back). An attempt in flight keeps
+ * its lease, so recover leaves it alone until its result is recorded (as a success, or
+ * leaving it dead), and a late result cannot act on the endpoint again.
+ */
+export async function endWaitingDeliveries (trx: Transaction<Database>, endpointId: string, reason: string, now: Date): Promise<void> {
+  await trx.updateTable('webhook_deliveries')
+    .set({ status: 'dead', dead_at: now, last_error: `endpoint disabled (${reason})`, updated_at: now })
+    .where('endpoint_id', '=', endpointId).where('status', 'in', ['pending', 'retrying']).execute()
+}
+
+/**
+ * Disables an endpoint (410 Gone, or failing for 5 days), ends its waiting deliveries, and
+ * records an `endpoint.disabled` event, which other endpoints subscribed to it receive.
+ * False when it was already disabled.
  */
 export async function disableEndpoint (
   trx: Transaction<Database>, deps: { clock: Clock, random: Random }, endpointId: string, reason: 'gone' | 'failing', now: Date
@@ -144,9 +171,7 @@ export async function disableEndpoint (
   const ep = await trx.updateTable('webhook_endpoints').set({ enabled: false, disabled_at: now, disabled_reason: reason, updated_at: now })
     .where('id', '=', endpointId).where('enabled', '=', true).returning(['id', 'url', 'failing_since']).executeTakeFirst()
   if (ep === undefined) return false
-  await trx.updateTable('webhook_deliveries')
-    .set({ status: 'dead', dead_at: now, last_error: `endpoint disabled (${reason})`, lease_owner: null, lease_expires_at: null, updated_at: now })
-    .where('endpoint_id', '=', endpointId).where('status', 'in', ['pending', 'retrying']).execute()
+  await endWaitingDeliveries(trx, endpointId, reason, now)
   await appendEvents(trx, deps, null, [{
     type: EventType.endpointDisabled,
     data: { endpoint_id: ep.id, url: publicUrlOf(ep.url), reason, failing_since: ep.failing_since ? new Date(ep.failing_since).toISOString() : null }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { Agent, request } from 'undici'
 import type { AttemptResult } from '../../core/index.js'
+import { blockedHostReason, guardedLookup, type Lookup } from './endpoint.url-guard.js'
 
 export interface SendRequest {
   url: string
@@ -31,13 +32,22 @@ const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
  * POSTs webhooks with undici. One deadline covers connect, headers and the body excerpt
  * (15 s by default, Svix's figure); redirects are never followed (undici's `request` follows
  * none without the redirect interceptor), so a 3xx is a failed attempt, as the spec asks.
+ * Link-local and cloud-metadata addresses are never connected to: an address literal is
+ * refused before sending, a name through the connection's own DNS lookup (guardedLookup), so
+ * what is checked is what is connected to. `lookup` replaces the system resolver (tests).
  */
-export function createSender (options: { timeoutMs: number, userAgent?: string }): Sender {
+export function createSender (options: { timeoutMs: number, userAgent?: string, lookup?: Lookup }): Sender {
   const { timeoutMs } = options
-  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
+  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs, lookup: guardedLookup(options.lookup) } })
 
   async function send (req: SendRequest): Promise<SendResult> {
     const started = performance.now()
+    // Endpoints made before URLs were checked, or a literal the resolver never sees.
+    const refused = blockedHostReason(req.url)
+    if (refused !== undefined) {
+      const error = `EADDRBLOCKED: ${refused}: link-local or cloud metadata addresses never receive webhooks`
+      return { result: { kind: 'error', message: error }, durationMs: performance.now() - started, statusCode: null, excerpt: null, error }
+    }
     const signal = AbortSignal.timeout(timeoutMs)
     try {
       const res = await request(req.url, {

@@ -3,6 +3,7 @@ import { EventType, notFound, MarketgateError, type Account, type Clock, type Pa
 import { pageOf } from '../storage/cursor.js'
 import { outboxChannel } from '../storage/event-log.js'
 import { rowToAccount } from '../storage/account.store.js'
+import { recoverDeliveries, type RecoverResult } from './delivery.recover.js'
 import type { Database } from '../storage/tables.js'
 
 export const deliveryStatuses = ['pending', 'retrying', 'succeeded', 'dead'] as const
@@ -78,20 +79,13 @@ export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock,
       return insertDelivery(db, endpointId, eventId, clock.now())
     },
 
-    /** Puts every failed (retrying) or dead delivery of an endpoint created since `since` back to due now, with a fresh schedule. */
-    async recover (endpointId: string, since: Date): Promise<number> {
+    /**
+     * Makes the endpoint whole since `since` (recoverDeliveries): its failed and dead
+     * deliveries due again now, and a delivery for each event of the period it missed.
+     */
+    async recover (endpointId: string, since: Date): Promise<RecoverResult> {
       await requireEnabled(endpointId)
-      const now = clock.now()
-      const r = await db.updateTable('webhook_deliveries')
-        .set({ status: 'pending', attempts: 0, next_attempt_at: now, dead_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })
-        .where('endpoint_id', '=', endpointId).where('status', 'in', ['retrying', 'dead']).where('created_at', '>=', since)
-        // Never a delivery a worker holds right now: resetting it would let a second worker
-        // send it while the first is still sending.
-        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
-        .executeTakeFirst()
-      const count = Number(r.numUpdatedRows)
-      if (count > 0) await sql`select pg_notify(${outboxChannel}, '')`.execute(db)
-      return count
+      return recoverDeliveries(db, endpointId, since, clock.now())
     },
 
     /** An endpoint's deliveries, oldest first, each with its attempts. */

@@ -3,6 +3,7 @@ import type { Clock, Page, Random } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { pageOf } from '../storage/cursor.js'
 import type { Database, WebhookEndpointTable } from '../storage/tables.js'
+import { endWaitingDeliveries } from './delivery.record.js'
 import { generateSecret } from './webhook.signer.js'
 
 export type EndpointRow = Selectable<WebhookEndpointTable>
@@ -91,19 +92,26 @@ export function createEndpointStore (deps: { db: Kysely<Database>, clock: Clock,
       return pageOf(rows.map(rowToEndpoint), page.limit)
     },
 
-    /** Applies a patch. Enabling an endpoint forgets its failure streak and why it was disabled. */
+    /**
+     * Applies a patch. Disabling ends the endpoint's waiting deliveries, as an automatic
+     * disable does (a recover after re-enabling brings them back, with the events it missed).
+     * Enabling forgets the failure streak and why it was disabled.
+     */
     async update (id: string, patch: EndpointPatch): Promise<WebhookEndpoint | undefined> {
       const now = clock.now()
       const enabling = patch.enabled === true
-      const row = await db.updateTable('webhook_endpoints').set({
-        ...(patch.url !== undefined ? { url: patch.url } : {}),
-        ...(patch.events !== undefined ? { events: patch.events } : {}),
-        ...(patch.description !== undefined ? { description: patch.description } : {}),
-        ...(patch.enabled === false ? { enabled: false, disabled_at: now, disabled_reason: 'by request' } : {}),
-        ...(enabling ? { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null } : {}),
-        updated_at: now
-      }).where('id', '=', id).returningAll().executeTakeFirst()
-      return row && rowToEndpoint(row)
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.updateTable('webhook_endpoints').set({
+          ...(patch.url !== undefined ? { url: patch.url } : {}),
+          ...(patch.events !== undefined ? { events: patch.events } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.enabled === false ? { enabled: false, disabled_at: now, disabled_reason: 'by request' } : {}),
+          ...(enabling ? { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null } : {}),
+          updated_at: now
+        }).where('id', '=', id).returningAll().executeTakeFirst()
+        if (row !== undefined && patch.enabled === false) await endWaitingDeliveries(trx, id, 'by request', now)
+        return row && rowToEndpoint(row)
+      })
     },
 
     async remove (id: string): Promise<boolean> {

@@ -39,7 +39,12 @@ t.test('a Heroku user signs in through the dashboard form and sees the signed-in
   const form = (fields: Record<string, string>) => `<!doctype html><form method="post" action="${base}/heroku/sso/login">${
     Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('')}</form>
     <script>document.forms[0].submit()</script>`
-  const fields = { resource_id: resourceUuid, resource_token: token, timestamp, email: 'dev@example.com', app: 'my-app', 'nav-data': 'eyJhcHBuYW1lIjoibXktYXBwIn0' }
+  // The user-scoped token signs the email: only then does the page greet the user by it.
+  const userId = '11111111-2222-3333-4444-555555555555'
+  const userScoped = createHash('sha256').update(`${resourceUuid}:${herokuEnv.HEROKU_SSO_SALT}:${timestamp}:${userId}:dev@example.com`).digest('hex')
+  const fields = {
+    resource_id: resourceUuid, resource_token: token, user_scoped_resource_token: userScoped, user_id: userId, timestamp, email: 'dev@example.com', app: 'my-app', 'nav-data': 'eyJhcHBuYW1lIjoibXktYXBwIn0'
+  }
 
   await Promise.all([page.waitForURL(`${base}/session`), page.setContent(form(fields))])
   t.equal(await page.textContent('h1'), 'You are signed in')
@@ -59,7 +64,7 @@ t.test('a Heroku user signs in through the dashboard form and sees the signed-in
   const fresh = await browser.newPage()
   await fresh.route('**/*', (route) => route.request().url().startsWith(base) || route.request().url() === 'about:blank' ? route.continue() : route.abort())
   const refused = fresh.waitForResponse((r) => r.url() === `${base}/heroku/sso/login`)
-  await fresh.setContent(form({ ...fields, resource_token: '0'.repeat(40) }))
+  await fresh.setContent(form({ ...fields, user_scoped_resource_token: '0'.repeat(64) }))
   t.equal((await refused).status(), 403)
   await fresh.waitForSelector('h1')
   t.match(await fresh.textContent('body'), /token/)
