@@ -14,6 +14,7 @@ import { createRandom, systemClock } from './random.js'
 import { createAccountStore } from './storage/account.store.js'
 import { openDatabase, type DatabaseHandle } from './storage/database.js'
 import { migrateToLatest } from './storage/migrate.js'
+import { verifySecretKey } from './storage/secret-key.check.js'
 import type { Database } from './storage/tables.js'
 
 /** Everything the app and the workers share; built once per process (or per test). */
@@ -55,7 +56,16 @@ export async function createServices (options: ServiceOptions): Promise<Services
     const results = await migrateToLatest(database.db)
     for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
   }
-  const secrets = createSecretBox(resolveSecretKey(config))
+  const secrets = createSecretBox(resolveSecretKey(config), config.secretKeyPrevious)
+  try {
+    // After the migrations (the check has a table of its own), before anything serves: a key
+    // that cannot open the stored secrets stops the start here (SecretKeyMismatchError).
+    await verifySecretKey({ db: database.db, secrets, keyName: secretKeyName(config), logger })
+  } catch (err) {
+    // Only a database this call opened is ours to close.
+    if (options.database === undefined) await database.close()
+    throw err
+  }
   const accounts = createAccountStore({ db: database.db, clock, random })
   return {
     config,
@@ -72,6 +82,13 @@ export async function createServices (options: ServiceOptions): Promise<Services
     jobs: createJobQueue({ db: database.db, clock, random, secrets }),
     close: () => database.close()
   }
+}
+
+/** Where the secret key comes from, for messages: the variable, or the data dir's file. Never the key. */
+export function secretKeyName (config: Readonly<Config>): string {
+  if (config.secretKey !== undefined) return 'MARKETGATE_SECRET_KEY'
+  if (config.database.url === 'pglite://memory') return 'the throw-away key of pglite://memory'
+  return `the key in ${config.database.dataDir}/secret.key (MARKETGATE_SECRET_KEY is not set)`
 }
 
 /**

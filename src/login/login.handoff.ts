@@ -1,4 +1,4 @@
-import { sign, unsign } from '@fastify/cookie'
+import { Signer, sign } from '@fastify/cookie'
 import type { Kysely } from 'kysely'
 import { MarketgateError, type Account, type Clock, type LoginHandoff, type LoginUser, type Random, type SessionCookie } from '../../core/index.js'
 import type { SecretBox } from '../crypto/secret-box.js'
@@ -38,6 +38,8 @@ export function createLoginService (deps: {
 }): LoginService {
   const { db, secrets, clock, random } = deps
   const sessionKey = secrets.subkey('session').toString('base64')
+  // Sessions signed under the previous key still verify during a secret-key rotation.
+  const sessionVerifier = new Signer(secrets.subkeys('session').map((k) => k.toString('base64')))
   const secure = deps.publicUrl.startsWith('https://')
 
   function sessionCookie (account: Account, user: LoginUser): SessionCookie {
@@ -76,13 +78,14 @@ export function createLoginService (deps: {
 
     async redeem (ticket) {
       const now = clock.now()
-      const digest = secrets.digest(ticket)
+      // Under either key during a secret-key rotation: a ticket issued just before it still works.
+      const digests = secrets.digests(ticket)
       // One statement burns the ticket: two concurrent redeems cannot both succeed.
       const row = await db.updateTable('login_tickets').set({ redeemed_at: now })
-        .where('ticket_digest', '=', digest).where('redeemed_at', 'is', null)
+        .where('ticket_digest', 'in', digests).where('redeemed_at', 'is', null)
         .returningAll().executeTakeFirst()
       if (row === undefined) {
-        const used = await db.selectFrom('login_tickets').select('id').where('ticket_digest', '=', digest).executeTakeFirst()
+        const used = await db.selectFrom('login_tickets').select('id').where('ticket_digest', 'in', digests).executeTakeFirst()
         if (used !== undefined) throw new MarketgateError('GONE', 'this ticket was already used')
         throw new MarketgateError('NOT_FOUND', 'unknown ticket')
       }
@@ -92,7 +95,7 @@ export function createLoginService (deps: {
 
     readSession (cookieValue) {
       if (cookieValue === undefined) return undefined
-      const result = unsign(cookieValue, sessionKey)
+      const result = sessionVerifier.unsign(cookieValue)
       if (!result.valid || result.value === null) return undefined
       try {
         const session = JSON.parse(Buffer.from(result.value, 'base64url').toString('utf8')) as Session

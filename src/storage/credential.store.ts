@@ -61,8 +61,9 @@ export function createCredentialStore (deps: { db: Kysely<Database>, secrets: Se
       return issue(trx, accountId)
     },
     async verifyApiKey (key) {
+      // Under either key during a secret-key rotation (the rotation re-digests every key).
       const row = await db.selectFrom('account_credentials').select(['account_id', 'expires_at'])
-        .where('secret_digest', '=', secrets.digest(key)).where('kind', '=', apiKeyKind).executeTakeFirst()
+        .where('secret_digest', 'in', secrets.digests(key)).where('kind', '=', apiKeyKind).executeTakeFirst()
       if (row === undefined) return undefined
       const expiresAt = row.expires_at === null ? null : new Date(row.expires_at)
       if (expiresAt !== null && expiresAt.getTime() <= clock.now().getTime()) return undefined
