@@ -53,6 +53,12 @@ const commands: Record<string, Command> = {
     options: {},
     positionals: 1
   },
+  'rotate-secret-key': {
+    summary: 're-seal every stored secret under MARKETGATE_SECRET_KEY (MARKETGATE_SECRET_KEY_PREVIOUS set)',
+    usage: 'marketgate rotate-secret-key\n\n  Run after every instance has the new MARKETGATE_SECRET_KEY and the old key in\n  MARKETGATE_SECRET_KEY_PREVIOUS; afterwards MARKETGATE_SECRET_KEY_PREVIOUS can be removed.\n  Safe to run while gateways serve, and to run again.',
+    options: {},
+    positionals: 0
+  },
   help: {
     summary: 'this text (also --help or -h after any command)',
     usage: 'marketgate help [command]',
@@ -179,6 +185,15 @@ export async function main (argv: string[]): Promise<void> {
       } finally {
         await database.close()
       }
+      return
+    }
+    case 'rotate-secret-key': {
+      const { rotateSecretKeyCommand, RotationIncompleteError } = await import('./rotate.command.js')
+      const report = await rotateSecretKeyCommand(config, logger).catch((err: unknown) => {
+        if (err instanceof RotationIncompleteError) { process.stdout.write(err.report); process.exit(exitCodes.failure) }
+        return onStartFailure(err)
+      })
+      process.stdout.write(report)
       return
     }
     case 'manifest': {

@@ -25,7 +25,11 @@ const checkPlaintext = 'marketgate secret key check'
  */
 export class SecretKeyMismatchError extends ConfigError {
   constructor (keyName: string, where: string, withPrevious: boolean) {
-    const subject = withPrevious ? `neither ${keyName} nor MARKETGATE_SECRET_KEY_PREVIOUS opens` : `${keyName} does not open`
+    // ConfigError already leads with the variable's name: do not say it twice.
+    const self = keyName === 'MARKETGATE_SECRET_KEY'
+    const subject = withPrevious
+      ? `neither ${self ? 'it' : keyName} nor MARKETGATE_SECRET_KEY_PREVIOUS opens`
+      : `${self ? '' : `${keyName} `}does not open`
     super('MARKETGATE_SECRET_KEY', `${subject} the secrets stored in the database (${where}): set the key they were sealed with, ` +
       'or set that key as MARKETGATE_SECRET_KEY_PREVIOUS beside the new one and run `marketgate rotate-secret-key`')
     this.name = 'SecretKeyMismatchError'

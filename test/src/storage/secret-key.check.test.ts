@@ -43,7 +43,7 @@ t.test('the first start writes the key check; the same key starts again; another
   await refusal(t, restart(t, built, { key: otherKey }), 'secret_key_check')
   const withPrevious = await restart(t, built, { key: otherKey, previous: thirdKey }).then(() => undefined, (e: unknown) => e as Error)
   assertRefusal(t, withPrevious, 'secret_key_check')
-  t.match(withPrevious?.message, /neither MARKETGATE_SECRET_KEY nor MARKETGATE_SECRET_KEY_PREVIOUS opens/)
+  t.match(withPrevious?.message, /^MARKETGATE_SECRET_KEY: neither it nor MARKETGATE_SECRET_KEY_PREVIOUS opens/)
   t.same(await checkRow(built), rows, 'a refused start writes nothing')
 })
 
