@@ -111,7 +111,7 @@ function createPool (url: string, options: DatabaseOptions, log: OpenDeps['log']
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     ...(clientTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: clientTimeoutMs, connectionTimeoutMillis: clientTimeoutMs } : {}),
-    ...(options.preparedStatements ?? true ? { Client: PreparingClient } : {})
+    Client: closingOnReadTimeout(options.preparedStatements ?? true ? PreparingClient : pg.Client)
   })
   const where = describeDatabaseUrl(url)
   pool.on('error', (err) => log?.warn({ database: where, reason: err.message }, 'a pooled database connection was lost; it will be replaced'))
@@ -119,6 +119,30 @@ function createPool (url: string, options: DatabaseOptions, log: OpenDeps['log']
   // event from being unhandled.
   pool.on('connect', (client) => client.on('error', () => {}))
   return pool
+}
+
+/**
+ * A client that closes its connection when a query hits the read timeout. pg gives up on
+ * the query but keeps the connection, with the statement (a `begin`, say) possibly still to
+ * run once a frozen database thaws, while the rollback queued behind it was dropped: the
+ * pool would hand out a connection stuck inside a transaction whose writes never commit.
+ * Closed, it is replaced by a fresh one.
+ */
+function closingOnReadTimeout (Base: typeof pg.Client): typeof pg.Client {
+  return class extends Base {
+    constructor (config?: string | pg.ClientConfig) {
+      super(config)
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown
+      const close = (err: unknown) => {
+        if ((err as Error)?.message === 'Query read timeout') (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
+      }
+      this.query = ((...args: unknown[]) => {
+        const result = query(...args)
+        if (result instanceof Promise) result.catch(close)
+        return result
+      }) as pg.Client['query']
+    }
+  }
 }
 
 /**
