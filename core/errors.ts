@@ -15,6 +15,8 @@ export const errorCodes = [
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'UPSTREAM_UNAVAILABLE',
+  /** The database is unreachable, gone or too slow: an outage to wait out (503, Retry-After). */
+  'UNAVAILABLE',
   'NOT_CONFIGURED',
   'INTERNAL'
 ] as const

@@ -51,7 +51,7 @@ export async function createServices (options: ServiceOptions): Promise<Services
   const { config, logger } = options
   const clock = options.clock ?? systemClock
   const random = options.random ?? createRandom(clock)
-  const database = options.database ?? await openDatabase(config.database)
+  const database = options.database ?? await openDatabase(config.database, { log: logger.child({ component: 'database' }) })
   if (options.migrate ?? true) {
     const results = await migrateToLatest(database.db)
     for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')

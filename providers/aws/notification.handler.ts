@@ -71,7 +71,7 @@ export function createNotificationHandler (deps: HandlerDeps) {
       return r.outcome
     } catch (err) {
       // A refusal is permanent (the message can never apply): acknowledge it, do not loop.
-      if (isMarketgateError(err) && err.code !== 'CONFLICT' && err.code !== 'INTERNAL' && err.code !== 'UPSTREAM_UNAVAILABLE') {
+      if (isMarketgateError(err) && err.code !== 'CONFLICT' && err.code !== 'INTERNAL' && err.code !== 'UPSTREAM_UNAVAILABLE' && err.code !== 'UNAVAILABLE') {
         deps.log.warn({ messageId: n.messageId, action: n.action, code: err.code }, 'aws notification refused')
         return 'unchanged'
       }

@@ -14,6 +14,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 503,
+  UNAVAILABLE: 503,
   NOT_CONFIGURED: 404,
   INTERNAL: 500
 }

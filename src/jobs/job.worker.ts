@@ -6,6 +6,8 @@ import { equalJitterBackoff, type ClaimedJob, type Clock, type JobHandlers, type
 import type { SecretBox } from '../crypto/secret-box.js'
 import { counterOn } from '../http/metrics.js'
 import type { Database } from '../storage/tables.js'
+import { isDatabaseUnavailable } from '../storage/unavailable.js'
+import { logFailure, logRecovered, retryWhileUnavailable } from '../workers/backoff.js'
 import { createPollingLoop } from '../workers/idle.js'
 import { claimJobs, recordJob, type JobResult } from './job.store.js'
 
@@ -86,7 +88,9 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
       }
     }
     const result = resultOf(job, outcome)
-    const recorded = await recordJob(db, job, id, result, clock.now())
+    // Retried while the database is away (fenced by the lease, so late is safe): a job whose
+    // result is lost runs again when its lease ends, and a Platform API call is not free.
+    const recorded = await retryWhileUnavailable(() => recordJob(db, job, id, result, clock.now()), { forMs: leaseMs, signal: stopSignal.signal, random: fraction })
     const label = recorded ? result.status : 'lease_lost'
     outcomes.inc({ kind: job.kind, outcome: label })
     const log = { job: job.id, kind: job.kind, account: job.accountId, attempt: job.attempt, outcome: label }
@@ -99,12 +103,21 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
     const claimed = await claimJobs(db, deps.secrets, id, clock.now(), { limit: batchSize, leaseMs, kinds })
     await Promise.all(claimed.map((job) => runJob(job).catch((err: unknown) => {
       // The lease runs out and the job comes back: nothing is lost.
-      logger.error({ err, job: job.id }, 'job result could not be recorded')
+      if (isDatabaseUnavailable(err)) logger.warn({ reason: (err as Error).message, job: job.id }, 'job result could not be recorded: the database is unavailable; it will run again')
+      else logger.error({ err, job: job.id }, 'job result could not be recorded')
     })))
     return claimed.length
   }
 
-  const polling = createPollingLoop({ pollMs, batchSize, runOnce, onError: (err) => logger.error({ err }, 'claiming jobs failed; retrying') })
+  const stopSignal = new AbortController()
+  const polling = createPollingLoop({
+    pollMs,
+    batchSize,
+    runOnce,
+    random: fraction,
+    onError: (err, streak, retryInMs) => logFailure(logger, err, streak, retryInMs, 'claiming jobs failed; retrying'),
+    onRecovered: (failures) => logRecovered(logger, failures, 'claiming jobs works again')
+  })
 
   return {
     id,
@@ -122,6 +135,6 @@ export function createJobWorker (deps: JobWorkerDeps, options: JobWorkerOptions 
     start () {
       if (polling.start()) logger.info({ pollMs, leaseMs, kinds }, 'job worker started')
     },
-    stop: polling.stop
+    stop: () => { stopSignal.abort(); return polling.stop() }
   }
 }

@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { connectWithRetry, describeDatabaseUrl, type ConnectRetryDeps } from './connect.retry.js'
 import { outboxChannel } from './event-log.js'
 import { PreparingClient } from './prepared.js'
 import type { Database } from './tables.js'
@@ -30,19 +31,51 @@ export interface DatabaseOptions {
   poolSize?: number
   /** Postgres: prepare each statement once per connection (default true; see PreparingClient). */
   preparedStatements?: boolean
+  /** Postgres: how long opening keeps retrying an unreachable database (default 60 s). */
+  connectTimeoutS?: number
+  /**
+   * Postgres: the server's statement_timeout, and (plus a margin) the client's read timeout
+   * and its wait for a connection, so a hung database fails a query instead of holding it
+   * (default 5000; 0 turns all three off).
+   */
+  statementTimeoutMs?: number
 }
+
+/** Injected into openDatabase: the retry's time, randomness and log (see ConnectRetryDeps). */
+export type OpenDeps = ConnectRetryDeps
+
+/**
+ * What the client waits beyond statement_timeout before it gives up on its own: the server
+ * cancels first (57014) when it is alive; the client's timers are for a server that is not
+ * answering at all (frozen, or a network that drops packets).
+ */
+const clientMarginMs = 1000
 
 /**
  * Opens Kysely over `pg` for postgres:// URLs, else over PGlite (embedded Postgres in WASM):
  * in memory for `pglite://memory`, otherwise persisted under `dataDir/pgdata`.
  * Same SQL for both; PGlite has one connection, so the dialect queues transactions.
  */
-export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {
+export async function openDatabase (options: DatabaseOptions, deps: OpenDeps = {}): Promise<DatabaseHandle> {
   const { url } = options
   if (url !== undefined && /^postgres(ql)?:\/\//.test(url)) {
     // int8 (row counts, sums) as JS numbers: our counters stay far below 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v))
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, ...(options.preparedStatements ?? true ? { Client: PreparingClient } : {}) })
+    const pool = createPool(url, options, deps.log)
+    try {
+      // Start-up waits out a database that is restarting, failing over or not created yet.
+      await connectWithRetry(url, options.connectTimeoutS ?? 60, async () => {
+        const client = await pool.connect()
+        try {
+          await client.query('select 1')
+        } finally {
+          client.release()
+        }
+      }, deps)
+    } catch (err) {
+      await pool.end().catch(() => {})
+      throw err
+    }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, engine: 'postgres', url, close: () => db.destroy() }
   }
@@ -51,12 +84,65 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
   if (url === 'pglite://memory') {
     client = new PGlite()
   } else {
-    mkdirSync(options.dataDir, { recursive: true })
+    // Private to its user (the findings saw 966 of 1053 files readable by others): the
+    // directory's mode guards everything PGlite writes under it, whatever their own modes.
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
+    chmodSync(options.dataDir, 0o700)
     unlock = lockDataDir(options.dataDir)
     client = new PGlite(`${options.dataDir}/pgdata`)
   }
   await client.waitReady
   return await embeddedHandle(client, unlock)
+}
+
+/**
+ * The pg pool, made to survive its database: pg emits 'error' on a client whose connection
+ * drops (an idle one through the pool, a checked-out one on itself), and an 'error' event
+ * nobody listens to kills the process. A dropped client is removed from the pool by pg; the
+ * next query opens a new connection, or fails (503) while the database is away. Keepalive
+ * notices a peer that vanished without closing (a failover, a cut network).
+ */
+function createPool (url: string, options: DatabaseOptions, log: OpenDeps['log']): pg.Pool {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000
+  const clientTimeoutMs = statementTimeoutMs > 0 ? statementTimeoutMs + clientMarginMs : 0
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(clientTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: clientTimeoutMs, connectionTimeoutMillis: clientTimeoutMs } : {}),
+    Client: closingOnReadTimeout(options.preparedStatements ?? true ? PreparingClient : pg.Client)
+  })
+  const where = describeDatabaseUrl(url)
+  pool.on('error', (err) => log?.warn({ database: where, reason: err.message }, 'a pooled database connection was lost; it will be replaced'))
+  // A checked-out client's error also fails its query, which reports it; this only keeps the
+  // event from being unhandled.
+  pool.on('connect', (client) => client.on('error', () => {}))
+  return pool
+}
+
+/**
+ * A client that closes its connection when a query hits the read timeout. pg gives up on
+ * the query but keeps the connection, with the statement (a `begin`, say) possibly still to
+ * run once a frozen database thaws, while the rollback queued behind it was dropped: the
+ * pool would hand out a connection stuck inside a transaction whose writes never commit.
+ * Closed, it is replaced by a fresh one.
+ */
+function closingOnReadTimeout (Base: typeof pg.Client): typeof pg.Client {
+  return class extends Base {
+    constructor (config?: string | pg.ClientConfig) {
+      super(config)
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown
+      const close = (err: unknown) => {
+        if ((err as Error)?.message === 'Query read timeout') (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
+      }
+      this.query = ((...args: unknown[]) => {
+        const result = query(...args)
+        if (result instanceof Promise) result.catch(close)
+        return result
+      }) as pg.Client['query']
+    }
+  }
 }
 
 /**
@@ -111,12 +197,19 @@ function alive (pid: number): boolean {
   }
 }
 
-/** True when the database answers a trivial query. */
-export async function ping (db: Kysely<Database>): Promise<boolean> {
+/**
+ * True when the database answers a trivial query within `timeoutMs` (default 2 s): a hung
+ * database makes /readyz answer 503 promptly instead of waiting for it. The query itself
+ * is left to the pool's own timeouts.
+ */
+export async function ping (db: Kysely<Database>, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
   try {
-    await sql`select 1`.execute(db)
-    return true
-  } catch {
-    return false
+    return await Promise.race([sql`select 1`.execute(db).then(() => true, () => false), late])
+  } finally {
+    clearTimeout(timer)
   }
 }
+
+export { DatabaseUnreachableError } from './connect.retry.js'

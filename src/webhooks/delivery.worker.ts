@@ -6,6 +6,8 @@ import { decide, type Clock, type Decision, type Random } from '../../core/index
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Engine } from '../storage/database.js'
 import type { Database } from '../storage/tables.js'
+import { isDatabaseUnavailable } from '../storage/unavailable.js'
+import { logFailure, logRecovered, retryWhileUnavailable } from '../workers/backoff.js'
 import { createPipeline } from '../workers/pipeline.js'
 import { claimDue, type ClaimedDelivery } from './delivery.claim.js'
 import { recordAttempt, recordSuccesses, type AttemptRecord } from './delivery.record.js'
@@ -95,6 +97,11 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
 
   type Sent = Awaited<ReturnType<typeof send>>
 
+  // Aborted by stop: a recording waiting out an outage gives up (the lease brings it back).
+  const stopSignal = new AbortController()
+  /** A result write, retried while the database is away for up to the lease (fenced, so late is safe). */
+  const durably = <T>(write: () => Promise<T>) => retryWhileUnavailable(write, { forMs: leaseMs, signal: stopSignal.signal, random: fraction })
+
   /**
    * Records results together: every success in one statement, then each failure in its own
    * transaction. Successes first, so that within a group the failures' streak stands.
@@ -104,8 +111,13 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     const failures = results.filter((r) => r.decision.action !== 'succeeded')
     let recorded: Set<string> | undefined
     try {
-      recorded = await recordSuccesses(db, { clock, random }, id, successes.map((r) => ({ claimed: r.claimed, attempt: r.attempt })))
+      recorded = await durably(() => recordSuccesses(db, { clock, random }, id, successes.map((r) => ({ claimed: r.claimed, attempt: r.attempt }))))
     } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        // Still away after retrying for the lease (or stopping): one by one would not do better.
+        logger.warn({ reason: (err as Error).message, deliveries: results.length }, 'webhook results could not be recorded: the database is unavailable; they will be sent again')
+        return
+      }
       // One statement for the group: if it fails (a deadlock with an endpoint being disabled,
       // a row the database refuses), each success is recorded alone, so one cannot hold back
       // the others (unrecorded, they would be sent again when their leases run out).
@@ -121,12 +133,13 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
 
   async function recordOne (r: Sent): Promise<void> {
     try {
-      const recorded = await recordAttempt(db, { clock, random }, r.claimed, id, r.attempt, r.decision)
+      const recorded = await durably(() => recordAttempt(db, { clock, random }, r.claimed, id, r.attempt, r.decision))
       const outcome = !recorded.recorded ? 'lease_lost' : recorded.endpointDisabled ? 'endpoint_disabled'
         : r.decision.action === 'succeeded' ? 'succeeded' : r.decision.action === 'retry' ? 'retrying' : 'dead'
       report(r.claimed, r.attempt, r.decision, outcome)
     } catch (err) {
-      logger.error({ err, delivery: r.claimed.id }, 'webhook attempt could not be recorded; it will be sent again')
+      if (isDatabaseUnavailable(err)) logger.warn({ reason: (err as Error).message, delivery: r.claimed.id }, 'webhook attempt could not be recorded: the database is unavailable; it will be sent again')
+      else logger.error({ err, delivery: r.claimed.id }, 'webhook attempt could not be recorded; it will be sent again')
     }
   }
 
@@ -151,7 +164,13 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     claim,
     work: send,
     record,
-    onError: (err, stage) => logger.error({ err, stage }, stage === 'claim' ? 'claiming webhook deliveries failed; retrying' : 'a webhook delivery could not be processed; its lease will bring it back')
+    random: fraction,
+    onError: (err, stage, streak) => {
+      if (streak !== undefined) logFailure(logger, err, streak.streak, streak.retryInMs, 'claiming webhook deliveries failed; retrying')
+      else if (isDatabaseUnavailable(err)) logger.warn({ stage, reason: (err as Error).message }, 'a webhook delivery could not be processed: the database is unavailable; its lease will bring it back')
+      else logger.error({ err, stage }, 'a webhook delivery could not be processed; its lease will bring it back')
+    },
+    onRecovered: (failures) => logRecovered(logger, failures, 'claiming webhook deliveries works again')
   })
   let listener: OutboxListener | undefined
   let stopping: Promise<void> | undefined
@@ -167,6 +186,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     },
     stop () {
       stopping ??= (async () => {
+        stopSignal.abort()
         await pipeline.stop()
         await listener?.close()
         await sender.close()

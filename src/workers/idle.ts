@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { abortableSleep, createFailureBackoff, type Sleep } from './backoff.js'
 
 /**
  * How a polling worker waits between rounds: until its poll interval passes, or until
@@ -60,22 +61,37 @@ export function createLoop (pollMs: number, body: (signal: AbortSignal, idle: (s
 
 /**
  * The loop every claiming worker runs: claim a round; when it came back short of a full
- * batch, wait (poll interval or wake-up). A failed round is reported and retried on the
- * next poll. `stop` ends the loop after the round in flight; calling it twice is safe.
+ * batch, wait (poll interval or wake-up). A failed round is reported and retried after a
+ * backoff that grows with the streak of failures (capped, jittered; a wake-up does not cut
+ * it short, so a NOTIFY storm cannot turn an outage into a query storm) and starts over once
+ * a round succeeds. `stop` ends the loop after the round in flight; calling it twice is safe.
  */
 export function createPollingLoop (options: {
   pollMs: number
   batchSize: number
   runOnce: () => Promise<number>
-  onError: (err: unknown) => void
+  /** `streak`: failures in a row so far (1 for the first); `retryInMs`: the wait before the next round. */
+  onError: (err: unknown, streak: number, retryInMs: number) => void
+  /** A round succeeded after `failures` failed ones. */
+  onRecovered?: (failures: number) => void
+  /** A number in [0, 1) for the backoff's jitter (default Math.random). */
+  random?: () => number
+  sleep?: Sleep
 }): Loop {
+  const backoff = createFailureBackoff(options.random ?? Math.random)
+  const sleep = options.sleep ?? abortableSleep
   return createLoop(options.pollMs, async (signal, idle) => {
     while (!signal.aborted) {
       let n = 0
       try {
         n = await options.runOnce()
+        const ended = backoff.succeeded()
+        if (ended > 0) options.onRecovered?.(ended)
       } catch (err) {
-        options.onError(err)
+        const wait = backoff.failed()
+        options.onError(err, backoff.streak, wait)
+        await sleep(wait, signal)
+        continue
       }
       if (n < options.batchSize && !signal.aborted) await idle(signal)
     }

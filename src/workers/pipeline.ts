@@ -1,3 +1,4 @@
+import { abortableSleep, createFailureBackoff, type Sleep } from './backoff.js'
 import { createLoop, type Loop } from './idle.js'
 
 export interface PipelineOptions<C, R> {
@@ -12,7 +13,13 @@ export interface PipelineOptions<C, R> {
   record(results: R[]): Promise<void>
   /** Groups being recorded at once (default 4): a group's write does not hold up the next. */
   recorders?: number
-  onError(err: unknown, stage: 'claim' | 'work' | 'record'): void
+  /** For a failed claim, `streak` counts the failures in a row and `retryInMs` is the wait before the next. */
+  onError(err: unknown, stage: 'claim' | 'work' | 'record', streak?: { streak: number, retryInMs: number }): void
+  /** Claiming succeeded again after `failures` failed claims. */
+  onRecovered?(failures: number): void
+  /** A number in [0, 1) for the claim backoff's jitter (default Math.random). */
+  random?: () => number
+  sleep?: Sleep
 }
 
 /**
@@ -35,6 +42,9 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): Loop {
   const recording = new Set<Promise<void>>()
   const recorders = options.recorders ?? 4
   let flushQueued = false
+  // A failed claim (the database away) waits longer each time, not one poll interval.
+  const backoff = createFailureBackoff(options.random ?? Math.random)
+  const sleep = options.sleep ?? abortableSleep
 
   function flush (): void {
     if (recording.size >= recorders || finished.length === 0) return
@@ -76,10 +86,15 @@ export function createPipeline<C, R> (options: PipelineOptions<C, R>): Loop {
       if ((free >= Math.ceil(capacity / 2) || working === 0) && unrecorded < capacity) {
         try {
           const items = await options.claim(free)
+          const ended = backoff.succeeded()
+          if (ended > 0) options.onRecovered?.(ended)
           for (const item of items) begin(item)
           full = items.length === free
         } catch (err) {
-          options.onError(err, 'claim')
+          const retryInMs = backoff.failed()
+          options.onError(err, 'claim', { streak: backoff.streak, retryInMs })
+          await sleep(retryInMs, signal)
+          continue
         }
       }
       if (!full && !signal.aborted) await idle(signal)

@@ -142,22 +142,35 @@ t.test('a failed item frees its slot and is not recorded; stop waits for the ite
   t.same(f.claims, [2, 1], 'nothing claimed after stop')
 })
 
-t.test('a failed claim is reported and retried at the next wake-up', async (t) => {
+t.test('a failed claim is reported and retried after a growing backoff that a wake-up does not cut short', async (t) => {
   let calls = 0
   const errors: string[] = []
+  const sleeps: number[] = []
+  let endSleep = () => {}
   const p = createPipeline<number, number>({
     capacity: 2,
     pollMs: 3_600_000,
-    async claim () { calls++; if (calls === 1) throw new Error('db down'); return [] },
+    async claim () { calls++; if (calls <= 2) throw new Error('db down'); return [] },
     work: async (i) => i,
     record: async () => {},
-    onError: (err, stage) => { errors.push(`${stage}: ${(err as Error).message}`) }
+    random: () => 0.5,
+    sleep: (ms) => { sleeps.push(ms); return new Promise((resolve) => { endSleep = resolve }) },
+    onError: (err, stage, streak) => { errors.push(`${stage}: ${(err as Error).message} #${streak?.streak}`) }
   })
   p.start()
   await settle()
-  t.same(errors, ['claim: db down'])
+  t.same(errors, ['claim: db down #1'])
   p.wake()
   await settle()
-  t.equal(calls, 2)
-  await p.stop()
+  t.equal(calls, 1, 'a wake-up (a NOTIFY storm) does not end the backoff')
+  endSleep()
+  await settle()
+  t.same(errors, ['claim: db down #1', 'claim: db down #2'])
+  t.same(sleeps, [750, 1500], 'the wait doubles with the streak')
+  endSleep()
+  await settle()
+  // 3, then 4: the wake-up that came during the backoff is remembered for the next idle.
+  t.ok(calls >= 3, 'claims again once the wait is over')
+  const stopped = p.stop()
+  await stopped
 })
