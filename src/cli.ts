@@ -6,7 +6,7 @@ import { createLogger } from './logger.js'
 import { startGateway, startWorkerProcess } from './server.js'
 import { herokuManifestText } from './manifest.js'
 import { DataDirInUseError, openDatabase } from './storage/database.js'
-import { migrateToLatest } from './storage/migrate.js'
+import { migrateWithoutTimeouts } from './storage/migrate.js'
 import { startupFailure } from './startup.errors.js'
 
 /**
@@ -178,9 +178,10 @@ export async function main (argv: string[]): Promise<void> {
       return
     }
     case 'migrate': {
-      const database = await openDatabase(config.database).catch(onStartFailure)
+      const databaseDeps = { log: logger.child({ component: 'database' }) }
+      const database = await openDatabase(config.database, databaseDeps).catch(onStartFailure)
       try {
-        const results = await migrateToLatest(database.db).catch(onStartFailure)
+        const results = await migrateWithoutTimeouts(database, config.database, databaseDeps).catch(onStartFailure)
         process.stdout.write(results.length === 0 ? 'migrations: nothing to apply\n' : results.map((r) => `${r.status}: ${r.migrationName}\n`).join(''))
       } finally {
         await database.close()

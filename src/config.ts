@@ -12,7 +12,7 @@ const Env = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
   DATABASE_PREPARED_STATEMENTS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   DATABASE_CONNECT_TIMEOUT_S: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
-  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 5000 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 5000 }),
   MARKETGATE_DATA_DIR: Type.String({ minLength: 1, default: './.marketgate' }),
   MARKETGATE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
   MARKETGATE_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -75,7 +75,7 @@ export interface Config {
     preparedStatements: boolean
     /** How long start-up keeps retrying an unreachable database before giving up (exit 78). */
     connectTimeoutS: number
-    /** Postgres statement_timeout and client query timeout: a hung database answers 503 within it. */
+    /** Postgres statement_timeout and client query timeout: a hung database answers 503 within it (0: no timeouts). */
     statementTimeoutMs: number
   }
   publicUrl: string

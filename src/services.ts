@@ -13,7 +13,7 @@ import { createLoginService, type LoginService } from './login/login.handoff.js'
 import { createRandom, systemClock } from './random.js'
 import { createAccountStore } from './storage/account.store.js'
 import { openDatabase, type DatabaseHandle } from './storage/database.js'
-import { migrateToLatest } from './storage/migrate.js'
+import { migrateWithoutTimeouts } from './storage/migrate.js'
 import { verifySecretKey } from './storage/secret-key.check.js'
 import type { Database } from './storage/tables.js'
 
@@ -51,9 +51,10 @@ export async function createServices (options: ServiceOptions): Promise<Services
   const { config, logger } = options
   const clock = options.clock ?? systemClock
   const random = options.random ?? createRandom(clock)
-  const database = options.database ?? await openDatabase(config.database, { log: logger.child({ component: 'database' }) })
+  const databaseDeps = { log: logger.child({ component: 'database' }) }
+  const database = options.database ?? await openDatabase(config.database, databaseDeps)
   if (options.migrate ?? true) {
-    const results = await migrateToLatest(database.db)
+    const results = await migrateWithoutTimeouts(database, config.database, databaseDeps)
     for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
   }
   const secrets = createSecretBox(resolveSecretKey(config), config.secretKeyPrevious)

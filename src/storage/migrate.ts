@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Migrator, type Kysely, type MigrationResult } from 'kysely'
+import { openDatabase, type DatabaseHandle, type DatabaseOptions, type OpenDeps } from './database.js'
 import type { Database } from './tables.js'
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -28,4 +29,21 @@ export async function migrateToLatest (db: Kysely<Database>): Promise<MigrationR
     throw new Error(`${what}: ${(error as Error).message}`, { cause: error })
   }
   return results ?? []
+}
+
+/**
+ * Applies pending migrations with no statement timeout. A migration may take longer than
+ * DATABASE_STATEMENT_TIMEOUT_MS (an index on a large table), and so may waiting for the lock
+ * while another instance migrates; the serving pool's timeouts would cancel both and fail the
+ * start. On Postgres the migrations get one connection of their own without timeouts; the
+ * embedded engine has no timeouts and one connection, so it uses the handle it has.
+ */
+export async function migrateWithoutTimeouts (handle: DatabaseHandle, options: DatabaseOptions, deps: OpenDeps = {}): Promise<MigrationResult[]> {
+  if (handle.engine !== 'postgres') return await migrateToLatest(handle.db)
+  const own = await openDatabase({ ...options, url: handle.url ?? options.url, statementTimeoutMs: 0, poolSize: 1 }, deps)
+  try {
+    return await migrateToLatest(own.db)
+  } finally {
+    await own.close()
+  }
 }

@@ -73,7 +73,8 @@ t.test('MARKETGATE_TRUST_PROXY: off by default, on, a hop count or a list of pro
 
 t.test('timeouts are bounded', async (t) => {
   t.equal(loadConfig({ DATABASE_CONNECT_TIMEOUT_S: '5' }).database.connectTimeoutS, 5)
-  t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '10' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
+  t.equal(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).database.statementTimeoutMs, 0, '0 turns the timeouts off')
+  t.throws(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }), /DATABASE_STATEMENT_TIMEOUT_MS/)
   t.throws(() => loadConfig({ MARKETGATE_REQUEST_TIMEOUT_MS: 'soon' }), /MARKETGATE_REQUEST_TIMEOUT_MS/)
   const err = (() => { try { loadConfig({ MARKETGATE_SECRET_KEY_PREVIOUS: 'short-secret' }) } catch (e) { return e as Error } })()
   t.match(err?.message, /^MARKETGATE_SECRET_KEY_PREVIOUS/)

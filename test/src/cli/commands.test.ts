@@ -41,11 +41,16 @@ t.test('help runs nothing; --version prints the version; usage errors exit 64 wi
 })
 
 t.test('configuration errors exit 78 with one line naming the variable or flag', async (t) => {
-  const [port, flag, manifest] = await Promise.all([
+  const [unreachable, port, flag, manifest] = await Promise.all([
+    runBin(['start'], { DATABASE_URL: 'postgres://app:very-secret-pw@127.0.0.1:1/mg', DATABASE_CONNECT_TIMEOUT_S: '1', MARKETGATE_SECRET_KEY: 'cli-test-secret-key-0123456789-0123456789' }),
     runBin(['start'], { PORT: 'eighty' }),
     runBin(['start', '--port', 'eighty']),
     runBin(['manifest', 'heroku'])
   ])
+  t.equal(unreachable.code, 78, 'an unreachable database, after retrying for DATABASE_CONNECT_TIMEOUT_S')
+  t.match(unreachable.stderr, /^marketgate: the database at postgres:\/\/app@127\.0\.0\.1:1\/mg \(DATABASE_URL\) was unreachable for 1 s/m)
+  t.equal(unreachable.stderr.split('\n').filter((l) => l.startsWith('marketgate:')).length, 1, 'one line')
+  t.notMatch(unreachable.stderr + unreachable.stdout, /very-secret-pw|\n\s+at /, 'no password, no stack')
   t.equal(port.code, 78)
   t.match(port.stderr, /^marketgate: configuration error: PORT: .*\n$/)
   t.equal(flag.code, 78)
