@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { allRows, herokuEnv, herokuHeaders, resourceUuid, v3Body } from '../../helpers/heroku.js'
 import { buildAws, eventsSecret } from '../../providers/aws/helpers.js'
 
@@ -9,14 +9,12 @@ const { app, auth } = built
 /** `{"a":{"a":…"leaf"…}}` as text: JSON.stringify itself recurses and overflows near 5000 levels. */
 const nestJson = (levels: number) => '{"a":'.repeat(levels) + '"leaf"' + '}'.repeat(levels)
 
-async function nothingWritten (t: Tap.Test) {
+async function nothingWritten (t: Test) {
   const rows = await allRows(built.services)
   t.same([rows.accounts.length, rows.events.length, rows.deliveries.length], [0, 0, 0], 'nothing written')
   const endpoints = await built.services.db.selectFrom('webhook_endpoints').select('id').execute()
   t.equal(endpoints.length, 0, 'no endpoint created')
 }
-
-declare global { namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] } }
 
 t.test('/v1: JSON body, query string and path parameter', async (t) => {
   const cases = [
