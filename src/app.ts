@@ -20,7 +20,7 @@ import { schemaErrorFormatter } from './http/schema-errors.js'
 import { serverTimeouts } from './http/timeouts.js'
 import type { Services } from './services.js'
 import { ping } from './storage/database.js'
-import { marketplacesOff, registerProviders, type ProviderOverrides } from './providers.js'
+import { marketplaces, marketplacesOff, offMessage, offRoutes, registerProviders, type ProviderOverrides } from './providers.js'
 import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 import { apiKeysRoutes } from './api/api-keys.routes.js'
 import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
@@ -74,6 +74,11 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     if (config.aws) {
       await v1.register(awsMessagesRoutes, { services })
       await v1.register(usageRoutes, { services, ingest: createUsageIngestFromServices(services) })
+    } else {
+      // Said, not a bare 404: these exist once AWS is on.
+      const message = offMessage(marketplaces.find((m) => m.prefix === '/aws')!)
+      await v1.register(offRoutes, { prefix: '/aws', message })
+      await v1.register(offRoutes, { prefix: '/usage', message })
     }
     await v1.register(webhookEndpointsRoutes, { services })
     await v1.register(apiKeysRoutes, { services })

@@ -49,7 +49,7 @@ export const offMessage = (m: Pick<Marketplace, 'name' | 'enabledBy'>) => `${m.n
  * NOT_CONFIGURED naming the variables that turn it on, not a bare "no route" that leaves an
  * operator guessing whether the URL or the configuration is wrong.
  */
-async function offRoutes (app: FastifyInstance, opts: { message: string }): Promise<void> {
+export async function offRoutes (app: FastifyInstance, opts: { message: string }): Promise<void> {
   const refuse = async () => { throw new MarketgateError('NOT_CONFIGURED', opts.message) }
   app.all('/', { schema: { hide: true } }, refuse)
   app.all('/*', { schema: { hide: true } }, refuse)

@@ -83,17 +83,18 @@ function visit (stack: Frame[], frame: Frame, key: string | number, child: unkno
   return undefined
 }
 
-function check (request: FastifyRequest): void {
+function check (request: FastifyRequest): Error | undefined {
   const message = findBadInput(request.params, 'params') ?? findBadInput(request.query, 'query') ?? findBadInput(request.body, 'body')
-  if (message !== undefined) throw new BadInputError(message)
+  return message === undefined ? undefined : new BadInputError(message)
 }
 
 /**
  * Bad bytes are bad input on every route (CONTRACT §12): one preValidation hook on the root,
  * added before any plugin so every encapsulated scope inherits it and its own error handler
  * (Heroku's `{message}`, the HTML pages) shapes the 400. Runs after authentication (onRequest),
- * so a wrong credential is still a 401 whatever the body holds.
+ * so a wrong credential is still a 401 whatever the body holds. A callback hook, not an async
+ * one: it is on every request of the provisioning hot path and needs no promise.
  */
 export function installInputGuard (app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => { check(request) })
+  app.addHook('preValidation', (request, _reply, done) => { done(check(request)) })
 }

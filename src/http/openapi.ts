@@ -12,7 +12,7 @@ export interface OpenApiOptions {
 export function describeDocument (off: OpenApiOptions['off']): string {
   const base = 'Marketplace gateway: marketplace endpoints, the /v1 vendor API and operations.'
   if (off.length === 0) return base
-  const lines = off.map((m) => `- ${m.name} (\`${m.prefix}\`): set ${m.enabledBy}`)
+  const lines = off.map((m) => `- ${m.name} (\`${m.prefix}\` and its /v1 routes): set ${m.enabledBy}`)
   return `${base}\n\nThis document lists only what this gateway's configuration turns on. Off, so absent here:\n${lines.join('\n')}`
 }
 

@@ -30,13 +30,19 @@ t.test('a marketplace that is off answers 404 naming the variables that turn it 
     t.equal(res.statusCode, 404, url)
     t.match(res.json().error.message, url.startsWith('/aws') ? 'set AWS_MARKETPLACE_PRODUCT_CODE' : 'set HEROKU_ADDON_ID', url)
   }
+  for (const url of ['/v1/usage', '/v1/aws/dead-messages']) {
+    const res = await app.inject({ url, headers: auth })
+    t.equal(res.statusCode, 404, url)
+    t.match(res.json().error, { code: 'NOT_CONFIGURED', message: /set AWS_MARKETPLACE_PRODUCT_CODE/ }, url)
+  }
+  t.equal((await app.inject({ url: '/v1/usage' })).statusCode, 401, 'behind the admin token like the rest of /v1')
   t.equal((await app.inject('/nowhere')).json().error.code, 'ROUTE_NOT_FOUND', 'other unknown paths stay a plain 404')
 })
 
 t.test('/openapi.json says which marketplaces are off and how to turn them on', async (t) => {
   const doc = (await app.inject('/openapi.json')).json()
-  t.match(doc.info.description, /Heroku \(`\/heroku`\): set HEROKU_ADDON_ID and HEROKU_ADDON_PASSWORD/)
-  t.match(doc.info.description, /AWS Marketplace \(`\/aws`\): set AWS_MARKETPLACE_PRODUCT_CODE/)
+  t.match(doc.info.description, /Heroku \(`\/heroku` and its \/v1 routes\): set HEROKU_ADDON_ID and HEROKU_ADDON_PASSWORD/)
+  t.match(doc.info.description, /AWS Marketplace \(`\/aws` and its \/v1 routes\): set AWS_MARKETPLACE_PRODUCT_CODE/)
   t.notOk(Object.keys(doc.paths).some((p) => p.startsWith('/heroku') || p.startsWith('/aws') || p.startsWith('/docs')), 'no off or catch-all route is documented')
 
   const on = await build(t, { ...herokuEnv })
