@@ -1,5 +1,4 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { accountsRoutes } from './api/accounts.routes.js'
@@ -13,9 +12,15 @@ import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
 import { installErrorHandling } from './http/error-handler.js'
 import { installRequestMetrics } from './http/metrics.js'
+import { installAuthLimiter } from './http/auth-limiter.js'
+import { installInputGuard } from './http/input-guard.js'
+import { installOpenApi } from './http/openapi.js'
+import { markProbes, ProbeQuietLogController } from './http/probe-logging.js'
+import { schemaErrorFormatter } from './http/schema-errors.js'
+import { serverTimeouts } from './http/timeouts.js'
 import type { Services } from './services.js'
 import { ping } from './storage/database.js'
-import { registerProviders, type ProviderOverrides } from './providers.js'
+import { marketplaces, marketplacesOff, offMessage, offRoutes, registerProviders, type ProviderOverrides } from './providers.js'
 import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 import { apiKeysRoutes } from './api/api-keys.routes.js'
 import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
@@ -31,20 +36,22 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
   const { config } = services
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
+    logController: new ProbeQuietLogController(),
     bodyLimit: config.bodyLimit,
     // Unknown query or body fields are errors where a schema says so, never silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    trustProxy: true
+    schemaErrorFormatter,
+    // X-Forwarded-For is believed only from the proxies MARKETGATE_TRUST_PROXY names (off by default).
+    // (A hop count is accepted at run time; Fastify's types omit it.)
+    trustProxy: config.trustProxy as boolean | string[],
+    ...serverTimeouts(config.requestTimeoutMs)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Marketgate', version: '0.1.0', description: 'Marketplace gateway: marketplace endpoints, the /v1 vendor API and operations.' },
-      servers: [{ url: config.publicUrl }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, herokuBasic: { type: 'http', scheme: 'basic' } } }
-    }
-  })
+  // Before any route or plugin, so every encapsulated scope inherits them.
+  installInputGuard(app)
+  markProbes(app, ['/healthz', '/readyz', '/metrics'])
+  await installAuthLimiter(app, { perMinute: config.authRateLimit, clock: services.clock })
+  await installOpenApi(app, { publicUrl: config.publicUrl, off: marketplacesOff(config) })
   app.addSchema(AccountJson)
   app.addSchema(EventJson)
   app.addSchema(ErrorJson)
@@ -59,7 +66,6 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     if (await ping(services.db)) return { status: 'ready' }
     return reply.status(503).send({ status: 'database unreachable' })
   })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (v1) => {
     requireAdminToken(v1, config.adminToken)
@@ -68,6 +74,11 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     if (config.aws) {
       await v1.register(awsMessagesRoutes, { services })
       await v1.register(usageRoutes, { services, ingest: createUsageIngestFromServices(services) })
+    } else {
+      // Said, not a bare 404: these exist once AWS is on.
+      const message = offMessage(marketplaces.find((m) => m.prefix === '/aws')!)
+      await v1.register(offRoutes, { prefix: '/aws', message })
+      await v1.register(offRoutes, { prefix: '/usage', message })
     }
     await v1.register(webhookEndpointsRoutes, { services })
     await v1.register(apiKeysRoutes, { services })

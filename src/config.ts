@@ -162,7 +162,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
   const firstError = Value.Errors(Env, converted).First()
   if (firstError) {
     const variable = firstError.path.replace(/^\//, '').split('/')[0] || 'environment'
-    throw new ConfigError(variable, describe(firstError.message, variable))
+    throw new ConfigError(variable, describe(firstError.message, variable, firstError.schema as RuleSchema))
   }
   const e = converted as Env
 
@@ -255,7 +255,23 @@ function trustProxyOf (v: string | undefined): boolean | number | string[] {
   return list(v) ?? []
 }
 
-function describe (message: string, variable: string): string {
+/** The parts of a variable's schema that describe its rule. */
+interface RuleSchema { anyOf?: Array<{ const?: unknown }>, type?: unknown, minimum?: number, maximum?: number }
+
+/**
+ * The rule a variable broke, in words an operator can act on: the allowed values of an enum
+ * (TypeBox says only "Expected union value"), the range of a number. Never the value itself.
+ */
+function describe (message: string, variable: string, schema: RuleSchema): string {
+  const literals = schema.anyOf?.map((s) => s.const)
+  if (literals !== undefined && literals.length > 0 && literals.every((v) => typeof v === 'string')) {
+    return `must be one of ${literals.join(', ')}`
+  }
+  if (schema.type === 'integer') {
+    if (schema.minimum !== undefined && schema.maximum !== undefined) return `must be an integer from ${schema.minimum} to ${schema.maximum}`
+    if (schema.minimum !== undefined) return `must be an integer of at least ${schema.minimum}`
+    return 'must be an integer'
+  }
   if (secretVariables.has(variable)) return message.replace(/".*"/, 'value')
   return message
 }

@@ -24,12 +24,31 @@ export function basicAuthMatches (header: string | undefined, user: string, pass
 }
 
 /**
+ * The gateway's limiter of failed credential checks, found on the app (src/http/auth-limiter.ts
+ * decorates it as `authLimiter`). `check` throws RATE_LIMITED (429, Retry-After set) for an
+ * address over its budget; `fail` counts one failure. Absent when the plugin runs on its own.
+ */
+export interface CredentialAttempts {
+  check(request: FastifyRequest, reply: FastifyReply, scope: string): Promise<void>
+  fail(request: FastifyRequest, scope: string): Promise<void>
+}
+
+export function credentialAttempts (request: FastifyRequest): CredentialAttempts | undefined {
+  return (request.server as unknown as { authLimiter?: CredentialAttempts }).authLimiter
+}
+
+/**
  * An onRequest hook: runs before the body is read or any account is looked up, so a wrong
- * password is a 401 whether or not the resource exists and whatever the body holds.
+ * password is a 401 whether or not the resource exists and whatever the body holds. Failed
+ * checks are rate limited per client address; successes never count (Heroku sends much
+ * legitimate traffic from a few addresses).
  */
 export function requireHerokuBasicAuth (user: string, password: string) {
   return async function herokuBasicAuth (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const attempts = credentialAttempts(request)
+    await attempts?.check(request, reply, 'heroku-basic')
     if (basicAuthMatches(request.headers.authorization, user, password)) return
+    await attempts?.fail(request, 'heroku-basic')
     void reply.header('WWW-Authenticate', 'Basic realm="marketgate-heroku", charset="UTF-8"')
     throw new MarketgateError('UNAUTHORIZED', 'HTTP Basic credentials of the add-on are required')
   }
