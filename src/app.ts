@@ -1,6 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import { accountsRoutes } from './api/accounts.routes.js'
 import { loginTicketsRoutes } from './api/login-tickets.routes.js'
 import { usageRoutes } from './api/usage.routes.js'
@@ -12,14 +11,14 @@ import { AccountJson, EventJson } from './api/account.json.js'
 import { ErrorJson } from './api/pagination.js'
 import { installErrorHandling } from './http/error-handler.js'
 import { installRequestMetrics } from './http/metrics.js'
+import { operationsRoutes } from './http/operations.routes.js'
 import { installAuthLimiter } from './http/auth-limiter.js'
 import { installInputGuard } from './http/input-guard.js'
 import { installOpenApi } from './http/openapi.js'
-import { markProbes, ProbeQuietLogController } from './http/probe-logging.js'
+import { ProbeQuietLogController } from './http/probe-logging.js'
 import { schemaErrorFormatter } from './http/schema-errors.js'
 import { serverTimeouts } from './http/timeouts.js'
 import type { Services } from './services.js'
-import { ping } from './storage/database.js'
 import { marketplaces, marketplacesOff, offMessage, offRoutes, registerProviders, type ProviderOverrides } from './providers.js'
 import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 import { apiKeysRoutes } from './api/api-keys.routes.js'
@@ -49,7 +48,6 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
 
   // Before any route or plugin, so every encapsulated scope inherits them.
   installInputGuard(app)
-  markProbes(app, ['/healthz', '/readyz', '/metrics'])
   await installAuthLimiter(app, { perMinute: config.authRateLimit, clock: services.clock })
   await installOpenApi(app, { publicUrl: config.publicUrl, off: marketplacesOff(config) })
   app.addSchema(AccountJson)
@@ -58,14 +56,7 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
   installErrorHandling(app)
   installRequestMetrics(app, services.metrics)
 
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
-    async () => ({ status: 'ok' as const }))
-  app.get('/readyz', {
-    schema: { tags: ['operations'], summary: 'The database answers', response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } }
-  }, async (_request, reply) => {
-    if (await ping(services.db)) return { status: 'ready' }
-    return reply.status(503).send({ status: 'database unreachable' })
-  })
+  await app.register(operationsRoutes, { db: services.db, metrics: services.metrics })
 
   await app.register(async (v1) => {
     requireAdminToken(v1, config.adminToken)

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { operationsRoutes } from './http/operations.routes.js'
-import { installRequestLog, quietRequestLogging } from './http/request-log.js'
+import { ProbeQuietLogController } from './http/probe-logging.js'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { createServices, type Services } from './services.js'
@@ -61,8 +61,7 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
 export async function startWorkerProcess (config: Readonly<Config>, logger: Logger): Promise<{ services: Services, app: FastifyInstance, stop(): Promise<void> }> {
   const services = await createServices({ config: { ...config, workers: true }, logger })
   const workers = await startWorkers(services)
-  const app = Fastify({ loggerInstance: logger.child({ component: 'worker-http' }) as FastifyBaseLogger, ...quietRequestLogging })
-  installRequestLog(app)
+  const app = Fastify({ loggerInstance: logger.child({ component: 'worker-http' }) as FastifyBaseLogger, logController: new ProbeQuietLogController() })
   await app.register(operationsRoutes, { db: services.db, metrics: services.metrics })
   await app.listen({ port: config.workerPort, host: config.host })
   logger.info(startupSummary(services, 'worker'), `marketgate worker running; health and metrics on ${config.host}:${config.workerPort}`)

@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isMarketgateError } from '../../core/index.js'
+import { credentialAttempts } from './heroku.auth.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ResourceParams, SsoForm, SsoQuery } from './heroku.schemas.js'
 import type { HerokuService, SignIn } from './heroku.service.js'
@@ -16,8 +18,19 @@ export async function herokuSsoRoutes (scope: FastifyInstance, opts: { service: 
   const { service, settings } = opts
   const secure = settings.publicUrl.startsWith('https://')
 
-  async function finish (reply: FastifyReply, claim: SignIn, navData: string | undefined, status: 302 | 303) {
-    const { location, cookies } = await service.signIn(claim)
+  async function finish (request: FastifyRequest, reply: FastifyReply, claim: SignIn, navData: string | undefined, status: 302 | 303) {
+    // A refused sign-in (bad or replayed token, stale timestamp) counts against the address's
+    // budget of failed credential checks; once it is spent, sign-ins from there get 429.
+    const attempts = credentialAttempts(request)
+    await attempts?.check(request, reply, 'heroku-sso')
+    let signedIn
+    try {
+      signedIn = await service.signIn(claim)
+    } catch (err) {
+      if (isMarketgateError(err, 'FORBIDDEN')) await attempts?.fail(request, 'heroku-sso')
+      throw err
+    }
+    const { location, cookies } = signedIn
     for (const c of cookies) void reply.setCookie(c.name, c.value, c.options)
     // The Heroku navigation reads this cookie back: it must be the posted value, byte for byte,
     // so no encoding (the schema admits only cookie-safe characters).
@@ -41,7 +54,7 @@ export async function herokuSsoRoutes (scope: FastifyInstance, opts: { service: 
       email: f.email,
       app: f.app ?? f.context_app
     }
-    return finish(reply, claim, f['nav-data'], 303)
+    return finish(request, reply, claim, f['nav-data'], 303)
   })
 
   app.get('/resources/:id', {
@@ -51,6 +64,6 @@ export async function herokuSsoRoutes (scope: FastifyInstance, opts: { service: 
     const claim: SignIn = {
       resourceId: request.params.id, timestamp: q.timestamp, tokens: [q.token], userId: q.user_id, email: q.email, app: q.app
     }
-    return finish(reply, claim, q['nav-data'], 302)
+    return finish(request, reply, claim, q['nav-data'], 302)
   })
 }

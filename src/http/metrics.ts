@@ -12,6 +12,7 @@ export function createMetricsRegistry (): Registry {
   return registry
 }
 
+/** The request histogram; /metrics itself is served by operations.routes.ts. */
 export function installRequestMetrics (app: FastifyInstance, registry: Registry): void {
   const latency = new Histogram({
     name: 'marketgate_http_request_duration_seconds',
@@ -27,9 +28,6 @@ export function installRequestMetrics (app: FastifyInstance, registry: Registry)
       route: request.routeOptions.url ?? 'unmatched',
       status: String(reply.statusCode)
     }, reply.elapsedTime / 1000)
-  })
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics())
   })
 }
 

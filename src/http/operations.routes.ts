@@ -8,7 +8,7 @@ import type { Database } from '../storage/tables.js'
 /**
  * /healthz (the process is up), /readyz (the database answers) and /metrics (Prometheus
  * text), for the gateway and for `marketgate worker` alike. Probes and scrapes come every few
- * seconds: `probe` routes are logged at debug (src/http/request-log.ts).
+ * seconds: `probe` routes are logged at debug (src/http/probe-logging.ts).
  */
 export async function operationsRoutes (app: FastifyInstance, options: { db: Kysely<Database>, metrics: Registry }): Promise<void> {
   app.get('/healthz', {

@@ -1,4 +1,4 @@
-import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,12 +24,4 @@ export class ProbeQuietLogController extends LogController {
     if (error || !isProbe(request)) return super.requestCompleted(error, request, reply, metadata)
     reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
   }
-}
-
-/** Marks the routes at these paths as probes, wherever they are registered (an onRoute hook on the root). */
-export function markProbes (app: FastifyInstance, paths: readonly string[]): void {
-  const probes = new Set(paths)
-  app.addHook('onRoute', (route) => {
-    if (probes.has(route.url)) route.config = { ...route.config, probe: true }
-  })
 }

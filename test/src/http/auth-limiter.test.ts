@@ -67,6 +67,18 @@ t.test('/aws/events: wrong secrets are limited, the right one is not counted', a
   t.ok(limited.headers['retry-after'])
 })
 
+t.test('Heroku SSO: refused sign-ins count; past the budget a 429 page; other addresses sign in', async (t) => {
+  const ip = nextAddress()
+  const form = (token: string) => new URLSearchParams({ resource_id: resourceUuid, timestamp: String(Math.floor(clock.now().getTime() / 1000)), resource_token: token }).toString()
+  const post = (token: string, remoteAddress = ip) => app.inject({ method: 'POST', url: '/heroku/sso/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form(token), remoteAddress })
+  for (let i = 0; i < 5; i++) t.equal((await post('0'.repeat(40))).statusCode, 403, `refused ${i + 1}`)
+  const limited = await post('0'.repeat(40))
+  t.equal(limited.statusCode, 429)
+  t.ok(Number(limited.headers['retry-after']) > 0)
+  t.match(limited.headers['content-type'], /text\/html/, 'a page, as the browser expects')
+  t.equal((await post('0'.repeat(40), nextAddress())).statusCode, 403, 'another address is judged on its token, not limited')
+})
+
 t.test('the log names the scope and address, never the credential', async (t) => {
   const text = built.logs.join('')
   t.match(text, 'credential checks rate limited')
