@@ -77,7 +77,7 @@ export function createAwsFromServices (services: Services, overrides: AwsOverrid
     leases: createLeaseStore({ db, clock }),
     clock,
     log: services.logger.child({ component: 'aws' }),
-    digest: (v) => services.secrets.digest(`aws-registration:${v}`),
+    digests: (v) => services.secrets.digests(`aws-registration:${v}`),
     fetchCert: overrides.fetchCert ?? httpsCertFetcher,
     fetchUrl: overrides.fetchUrl ?? httpsConfirm,
     // The gateway's login handoff (src/login); tests may replace it.

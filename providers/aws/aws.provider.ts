@@ -39,8 +39,8 @@ export interface AwsProviderDeps {
   leases: LeaseStore
   clock: Clock
   log: Log
-  /** Keyed digest (SecretBox.digest): how a re-submitted token finds its registration. */
-  digest: (value: string) => string
+  /** Keyed digests (SecretBox.digests: the current key's first, then the previous key's during a rotation): how a re-submitted token finds its registration. */
+  digests: (value: string) => string[]
   /** Fetches a PEM signing certificate (HTTPS GET; a stub in tests). */
   fetchCert: CertFetcher
   /** Confirms an SNS subscription by GETting its SubscribeURL. */

@@ -23,8 +23,8 @@ export interface RegisterDeps extends LocateDeps {
   clock: Clock
   fetchEntitlements: (who: EntitlementSubject) => Promise<Entitlement[]>
   handler: Pick<NotificationHandler, 'releaseFor'>
-  /** A keyed digest (never reversible): how a second submit of one token finds its registration. */
-  digest: (value: string) => string
+  /** Keyed digests (never reversible; the current key's first): how a second submit of one token finds its registration. */
+  digests: (value: string) => string[]
   log: { warn: (obj: object, msg: string) => void }
 }
 
@@ -53,8 +53,10 @@ export function createRegistration (deps: RegisterDeps) {
   return async function register (token: string, offerType: string | undefined): Promise<Account> {
     // The token's keyed digest names the registration as an inbound message id: kept with the
     // message log, never in the account's metadata (which /v1 and every webhook show).
-    const messageId = `register:${deps.digest(token)}`
-    const earlier = await deps.lookup.findInboundMessage('aws', messageId)
+    // During a key rotation the first submit may have been recorded under the previous key.
+    const [messageId, ...olderIds] = deps.digests(token).map((d) => `register:${d}`) as [string, ...string[]]
+    let earlier = await deps.lookup.findInboundMessage('aws', messageId)
+    for (const id of olderIds) earlier ??= await deps.lookup.findInboundMessage('aws', id)
     if (earlier !== undefined) {
       const found = await locate(deps, earlier.payload as CustomerFacts)
       if (found?.account !== undefined) return found.account

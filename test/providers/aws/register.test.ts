@@ -1,5 +1,7 @@
 import t from 'tap'
 import { createAwsFromServices } from '../../../src/aws.wiring.js'
+import { createSecretBox } from '../../../src/crypto/secret-box.js'
+import { testSecretKey } from '../../helpers/build.js'
 import { accountRows, buildAws, customer, eventTypes, loginUrl, postRegister, productCode, snsNotification, postSns } from './helpers.js'
 
 const token = 'tok+/=secret-registration-token'
@@ -92,6 +94,20 @@ t.test('a double-submitted token resumes the same registration without asking AW
   const api = await built.app.inject({ method: 'GET', url: `/v1/accounts/${rows[0]!.id}`, headers: built.auth })
   t.notOk(api.body.includes(digest), 'not in /v1')
   t.equal((await built.services.db.selectFrom('inbound_messages').where('message_id', '=', `register:${digest}`).selectAll().execute()).length, 1)
+})
+
+t.test('during a key rotation, a token first submitted under the previous key still resumes its registration', async (t) => {
+  const built = await buildAws(t)
+  built.fake.tokens.set(token, customer('legacy'))
+  t.equal((await postRegister(built.app, token)).statusCode, 303)
+  built.fake.tokens.set(token, { error: 'ExpiredTokenException' })
+  // The same data seen by an instance with a new key and the old one as MARKETGATE_SECRET_KEY_PREVIOUS.
+  const secrets = createSecretBox('a-new-secret-key-0123456789-0123456789-xyz', testSecretKey)
+  const rotated = createAwsFromServices({ ...built.services, secrets }, { clients: { maxAttempts: 1 } })
+  t.teardown(() => rotated.close())
+  const account = await rotated.register(token, undefined)
+  t.equal(built.fake.calls('AWSMPMeteringService.ResolveCustomer').length, 1, 'AWS was not asked again')
+  t.equal(account.id, (await accountRows(built))[0]!.id)
 })
 
 t.test('registration after subscribe-success keeps the account active', async (t) => {
