@@ -174,7 +174,7 @@ export async function main (argv: string[]): Promise<void> {
     case 'migrate': {
       const database = await openDatabase(config.database).catch(onStartFailure)
       try {
-        const results = await migrateToLatest(database.db).catch(onStartFailure)
+        const results = await migrateToLatest(database.db, { productId: config.productId }).catch(onStartFailure)
         process.stdout.write(results.length === 0 ? 'migrations: nothing to apply\n' : results.map((r) => `${r.status}: ${r.migrationName}\n`).join(''))
       } finally {
         await database.close()

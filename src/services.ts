@@ -52,7 +52,7 @@ export async function createServices (options: ServiceOptions): Promise<Services
   const random = options.random ?? createRandom(clock)
   const database = options.database ?? await openDatabase(config.database)
   if (options.migrate ?? true) {
-    const results = await migrateToLatest(database.db)
+    const results = await migrateToLatest(database.db, { productId: config.productId })
     for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
   }
   const secrets = createSecretBox(resolveSecretKey(config))

@@ -28,8 +28,6 @@ export interface SignIn extends SsoClaim {
   app?: string
 }
 
-const keyOf = (uuid: string): AccountKey => ({ marketplace: 'heroku', externalId: uuid })
-
 /** One sign-in link's id: Heroku makes a new timestamp (and token) for every click. No secret in it. */
 const ssoLinkId = (claim: SsoClaim): string =>
   `sso:${createHash('sha256').update(JSON.stringify([claim.resourceId, claim.timestamp, claim.userId ?? null, claim.email ?? null])).digest('base64url')}`
@@ -41,6 +39,7 @@ const ssoLinkId = (claim: SsoClaim): string =>
 export function createHerokuService (deps: HerokuDeps) {
   const { settings, lifecycle, credentials, login, clock } = deps
   const vars = configVarNames(settings)
+  const keyOf = (uuid: string): AccountKey => ({ product: settings.productId, marketplace: 'heroku', externalId: uuid })
 
   function checkPlan (plan: string): void {
     if (settings.plans !== undefined && !settings.plans.includes(plan)) {

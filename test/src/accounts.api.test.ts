@@ -3,7 +3,7 @@ import { adminToken, build } from '../helpers/build.js'
 
 async function seed (services: Awaited<ReturnType<typeof build>>['services'], n: number) {
   for (let i = 0; i < n; i++) {
-    await services.lifecycle.execute({ key: { marketplace: i % 2 ? 'aws' : 'heroku', externalId: `ext-${i}` } },
+    await services.lifecycle.execute({ key: { product: 'default', marketplace: i % 2 ? 'aws' : 'heroku', externalId: `ext-${i}` } },
       { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
   }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build } from '../helpers/build.js'
 
-const key = { marketplace: 'heroku' as const, externalId: '01234567-89ab-cdef-0123-456789abcdef' }
+const key = { product: 'default', marketplace: 'heroku' as const, externalId: '01234567-89ab-cdef-0123-456789abcdef' }
 
 t.test('a provision writes the account, its event and nothing else in one transaction', async (t) => {
   const { services } = await build(t)
@@ -28,7 +28,7 @@ t.test('twenty concurrent provisions of one key create one account and one event
 
 t.test('a message id seen before changes nothing, even when sent concurrently', async (t) => {
   const { services } = await build(t)
-  const run = () => services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-1' } }, { type: 'activate' },
+  const run = () => services.lifecycle.execute({ key: { product: 'default', marketplace: 'aws', externalId: 'cust-1' } }, { type: 'activate' },
     { createIfAbsent: true, messageId: 'msg-1', messagePayload: { a: 1 } })
   const results = await Promise.all([run(), run(), run()])
   t.same(results.map((r) => r.outcome).sort(), ['changed', 'duplicate', 'duplicate'])

@@ -4,7 +4,7 @@ import { buildMetering } from './helpers.js'
 t.test('usage is validated, and an invalid batch writes nothing', async (t) => {
   const m = await buildMetering(t, { AWS_METERING_DIMENSIONS: 'requests,seats' })
   const acc = await m.subscriber(1)
-  const pending = (await m.services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })).account!
+  const pending = (await m.services.lifecycle.execute({ key: { product: 'default', marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })).account!
   const cases: Array<[string, unknown, number]> = [
     ['negative quantity', { account_id: acc.id, dimension: 'requests', quantity: -1 }, 400],
     ['fractional quantity', { account_id: acc.id, dimension: 'requests', quantity: 1.5 }, 400],

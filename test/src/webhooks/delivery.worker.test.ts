@@ -32,7 +32,7 @@ t.test('a lifecycle event arrives signed per Standard Webhooks, verified by the 
 t.test('the body keeps the account as the event left it, and retries send the same bytes', async (t) => {
   const h = await harness(t, status(500))
   await h.provision('res-1')
-  await h.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-1' } }, { type: 'cancel' })
+  await h.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-1' } }, { type: 'cancel' })
   await h.worker.runOnce()
   h.clock.advance(retrySchedule[0]!)
   await h.worker.runOnce()
