@@ -20,7 +20,7 @@ t.test('a lifecycle event arrives signed per Standard Webhooks, verified by the 
   t.match(body, {
     type: 'account.provisioned',
     timestamp: h.clock.now().toISOString(),
-    data: { event_id: eventId, account: { marketplace: 'heroku', external_id: 'res-1', plan: 'basic', status: 'active' } }
+    data: { event_id: eventId, account: { product: 'default', marketplace: 'heroku', external_id: 'res-1', plan: 'basic', status: 'active' } }
   })
   const [d] = await h.deliveries()
   t.match(d, { status: 'succeeded', attempts: 1, last_status_code: 204 })
