@@ -9,13 +9,13 @@ import { migrateToLatest } from '../src/storage/migrate.js'
 
 const config = loadConfig(process.env)
 const database = await openDatabase(config.database)
-await migrateToLatest(database.db)
+await migrateToLatest(database.db, { productId: config.productId })
 const app = Fastify()
 app.post('/floor', async (request) => {
   const body = request.body as { uuid: string, plan: string }
   const now = new Date()
   await database.db.insertInto('accounts').values({
-    id: randomUUID(), marketplace: 'heroku', external_id: body.uuid, plan: body.plan, status: 'active',
+    id: randomUUID(), product: config.productId, marketplace: 'heroku', external_id: body.uuid, plan: body.plan, status: 'active',
     customer_account_id: null, metadata: '{}', entitlements: '[]', created_at: now, updated_at: now
   }).execute()
   return { id: body.uuid }

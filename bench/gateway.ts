@@ -18,7 +18,7 @@ app.post('/bench/seed-aws', async (request) => {
   const { n } = request.body as { n: number }
   const ids: string[] = []
   for (let i = 0; i < n; i++) {
-    const r = await services.lifecycle.execute({ key: { marketplace: 'aws', externalId: `arn:aws:license-manager::123456789012:license:l-bench${i}` } },
+    const r = await services.lifecycle.execute({ key: { product: config.productId, marketplace: 'aws', externalId: `arn:aws:license-manager::123456789012:license:l-bench${i}` } },
       { type: 'activate', customerAccountId: '210987654321' }, { createIfAbsent: true })
     ids.push(r.account!.id)
   }

@@ -1,5 +1,5 @@
 /**
- * The account: one per marketplace customer, keyed by (marketplace, externalId).
+ * The account: one per marketplace customer of a product, keyed by (product, marketplace, externalId).
  * Statuses are a const object plus a union, so the set is closed and iterable.
  */
 export const AccountStatus = {
@@ -17,6 +17,8 @@ export type Marketplace = (typeof Marketplace)[keyof typeof Marketplace]
 export const marketplaces = Object.values(Marketplace)
 
 export interface AccountKey {
+  /** The product the customer bought (CONTRACT §6): one customer of two products is two accounts. */
+  product: string
   marketplace: Marketplace
   externalId: string
 }

@@ -70,6 +70,7 @@ export interface LifecycleStore {
 }
 
 export interface AccountFilter {
+  product?: string
   marketplace?: Marketplace
   status?: AccountStatus
   externalId?: string
@@ -140,16 +141,19 @@ export interface CredentialStore {
   verifyApiKey(key: string): Promise<{ accountId: string, expiresAt: Date | null } | undefined>
 }
 
+/** Where a lookup searches: a product's accounts on one marketplace. */
+export type AccountScope = Pick<AccountKey, 'product' | 'marketplace'>
+
 /**
  * Finds accounts by marketplace facts kept in their metadata. AWS needs it: a legacy SNS
  * message names only the CustomerIdentifier, an EventBridge agreement event only the agreement
  * and the buyer's AWS account, while accounts are keyed by LicenseArn where AWS gives one.
  */
 export interface AccountLookup {
-  /** Accounts of `marketplace` whose `metadata[name]`, as text, equals `value`; oldest first. */
-  findAccountsByFact(marketplace: Marketplace, name: string, value: string, page: { limit: number, after?: string }): Promise<Page<Account>>
-  /** Accounts of `marketplace` held by this customer cloud account (AWS account id). */
-  findAccountsByCustomerAccountId(marketplace: Marketplace, customerAccountId: string): Promise<Account[]>
+  /** Accounts of one product on one marketplace whose `metadata[name]`, as text, equals `value`; oldest first. */
+  findAccountsByFact(scope: AccountScope, name: string, value: string, page: { limit: number, after?: string }): Promise<Page<Account>>
+  /** Accounts of one product on one marketplace held by this customer cloud account (AWS account id). */
+  findAccountsByCustomerAccountId(scope: AccountScope, customerAccountId: string): Promise<Account[]>
   /**
    * The payload recorded with a message id by a lifecycle change (`ExecuteOptions.messageId`),
    * or undefined when no change recorded that id. Lets a provider recognise a call it already

@@ -24,6 +24,7 @@ import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 import { apiKeysRoutes } from './api/api-keys.routes.js'
 import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
 import { jobsRoutes } from './api/jobs.routes.js'
+import { productsRoutes } from './api/products.routes.js'
 import { herokuPlatformRuntime } from './heroku.wiring.js'
 
 /**
@@ -61,6 +62,7 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
   await app.register(async (v1) => {
     requireAdminToken(v1, config.adminToken)
     await v1.register(accountsRoutes, { services })
+    await v1.register(productsRoutes, { config })
     await v1.register(loginTicketsRoutes, { services, login: services.login })
     if (config.aws) {
       await v1.register(awsMessagesRoutes, { services })

@@ -68,7 +68,7 @@ export function createAwsFromServices (services: Services, overrides: AwsOverrid
   if (aws === undefined) throw new Error('AWS is not configured')
   const { db, clock, random } = services
   return createAwsProvider({
-    settings: aws,
+    settings: { ...aws, productId: services.config.productId },
     clients: createAwsClients(aws.region, overrides.clients),
     lifecycle: awsLifecycle(services.lifecycle),
     accounts: services.accounts,

@@ -181,7 +181,7 @@ export async function main (argv: string[]): Promise<void> {
       const databaseDeps = { log: logger.child({ component: 'database' }) }
       const database = await openDatabase(config.database, databaseDeps).catch(onStartFailure)
       try {
-        const results = await migrateWithoutTimeouts(database, config.database, databaseDeps).catch(onStartFailure)
+        const results = await migrateWithoutTimeouts(database, config.database, databaseDeps, { productId: config.productId }).catch(onStartFailure)
         process.stdout.write(results.length === 0 ? 'migrations: nothing to apply\n' : results.map((r) => `${r.status}: ${r.migrationName}\n`).join(''))
       } finally {
         await database.close()

@@ -31,6 +31,7 @@ const Env = Type.Object({
   MARKETGATE_WORKERS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   MARKETGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 120000, default: 15000 }),
   MARKETGATE_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  MARKETGATE_PRODUCT_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default' }),
 
   HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
   HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
@@ -102,6 +103,8 @@ export interface Config {
   webhookTimeoutMs: number
   /** Webhook attempts one worker keeps in flight. */
   webhookConcurrency: number
+  /** The one product the environment configures (CONTRACT §6): every account belongs to it. */
+  productId: string
   heroku: {
     addonId: string
     /** The manifest's display name (HEROKU_ADDON_NAME, default the id). */
@@ -242,6 +245,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     workers: e.MARKETGATE_WORKERS === 'on',
     webhookTimeoutMs: e.MARKETGATE_WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: e.MARKETGATE_WEBHOOK_CONCURRENCY,
+    productId: e.MARKETGATE_PRODUCT_ID,
     heroku,
     aws
   })

@@ -17,6 +17,7 @@ import { createOAuthTokenStore } from './storage/oauth-token.store.js'
 export function herokuSettings (config: Readonly<Config>): HerokuSettings {
   const h = config.heroku!
   return {
+    productId: config.productId,
     addonId: h.addonId, addonName: h.addonName, password: h.password, ssoSalt: h.ssoSalt, configVarsPrefix: h.configVarsPrefix,
     plans: h.plans, regions: h.regions, publicUrl: config.publicUrl, serviceUrl: config.serviceUrl,
     provisioning: h.provisioning, asyncPlans: h.asyncPlans

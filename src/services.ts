@@ -54,7 +54,7 @@ export async function createServices (options: ServiceOptions): Promise<Services
   const databaseDeps = { log: logger.child({ component: 'database' }) }
   const database = options.database ?? await openDatabase(config.database, databaseDeps)
   if (options.migrate ?? true) {
-    const results = await migrateWithoutTimeouts(database, config.database, databaseDeps)
+    const results = await migrateWithoutTimeouts(database, config.database, databaseDeps, { productId: config.productId })
     for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
   }
   const secrets = createSecretBox(resolveSecretKey(config), config.secretKeyPrevious)

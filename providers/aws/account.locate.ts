@@ -1,4 +1,4 @@
-import { isMarketgateError, type Account, type AccountLookup, type AccountReader, type Target } from '../../core/index.js'
+import { isMarketgateError, type Account, type AccountKey, type AccountLookup, type AccountReader, type Target } from '../../core/index.js'
 import { licenseIdOf } from './notification.parse.js'
 
 /** The facts a message or a registration knows about the customer. */
@@ -15,6 +15,8 @@ export interface Located {
 }
 
 export interface LocateDeps {
+  /** The product whose accounts these are (one AWS customer of two products is two accounts). */
+  product: string
   accounts: Pick<AccountReader, 'findAccount'>
   lookup: AccountLookup
 }
@@ -35,24 +37,25 @@ export interface LocateDeps {
  * agreement no account is linked to yet).
  */
 export async function locate (deps: LocateDeps, facts: CustomerFacts): Promise<Located | undefined> {
+  const keyOf = (externalId: string): AccountKey => ({ product: deps.product, marketplace: 'aws', externalId })
   const byKey = async (externalId: string): Promise<Located | undefined> => {
-    const account = await deps.accounts.findAccount({ marketplace: 'aws', externalId })
-    return account && { target: { key: { marketplace: 'aws', externalId } }, account }
+    const account = await deps.accounts.findAccount(keyOf(externalId))
+    return account && { target: { key: keyOf(externalId) }, account }
   }
   const byFact = async (name: string, value: string | undefined): Promise<Located | undefined> => {
     if (value === undefined) return undefined
-    const account = (await deps.lookup.findAccountsByFact('aws', name, value, { limit: 1 })).data[0]
+    const account = (await deps.lookup.findAccountsByFact({ product: deps.product, marketplace: 'aws' }, name, value, { limit: 1 })).data[0]
     return account && { target: { accountId: account.id }, account }
   }
 
   if (facts.licenseArn !== undefined) {
     return await byKey(facts.licenseArn) ?? await byFact('licenseId', licenseIdOf(facts.licenseArn)) ??
       await byFact('customerIdentifier', facts.customerIdentifier) ??
-      { target: { key: { marketplace: 'aws', externalId: facts.licenseArn } }, account: undefined }
+      { target: { key: keyOf(facts.licenseArn) }, account: undefined }
   }
   if (facts.customerIdentifier !== undefined) {
     return await byKey(facts.customerIdentifier) ?? await byFact('customerIdentifier', facts.customerIdentifier) ??
-      { target: { key: { marketplace: 'aws', externalId: facts.customerIdentifier } }, account: undefined }
+      { target: { key: keyOf(facts.customerIdentifier) }, account: undefined }
   }
   // An agreement event names only the agreement and the buyer's AWS account. The seller's rule
   // covers all of its products and one buyer may hold several, so the AWS account alone can

@@ -15,6 +15,8 @@ import { createSqsPoller } from './sqs.poller.js'
 
 /** The slice of configuration the AWS provider reads (src/config.ts `aws`). */
 export interface AwsSettings {
+  /** The gateway's product this listing sells (CONTRACT §6): its accounts belong to it. */
+  productId: string
   productCode: string
   sqsQueueUrl: string | undefined
   snsTopicArns: string[]
@@ -55,7 +57,7 @@ export interface AwsProviderDeps {
 export function createAwsProvider (deps: AwsProviderDeps) {
   const { settings } = deps
   const entitlements = (who: EntitlementSubject) => fetchEntitlements(deps.clients, settings.productCode, who)
-  const common = { ...deps, productCode: settings.productCode, planDimensions: settings.planDimensions, fetchEntitlements: entitlements }
+  const common = { ...deps, product: settings.productId, productCode: settings.productCode, planDimensions: settings.planDimensions, fetchEntitlements: entitlements }
   const handler = createNotificationHandler(common)
   const register = createRegistration({ ...common, handler })
 

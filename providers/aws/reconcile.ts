@@ -4,6 +4,8 @@ import { planFor, type EntitlementSubject } from './entitlements.js'
 import { subjectOf } from './notification.handler.js'
 
 export interface ReconcileDeps {
+  /** The product whose contract accounts are reconciled. */
+  product: string
   lookup: AccountLookup
   lifecycle: Lifecycle
   leases: LeaseStore
@@ -48,7 +50,7 @@ export function createReconciler (deps: ReconcileDeps) {
       let repaired = 0
       let after: string | undefined
       do {
-        const page = await deps.lookup.findAccountsByFact('aws', 'contract', 'true', { limit: 100, after })
+        const page = await deps.lookup.findAccountsByFact({ product: deps.product, marketplace: 'aws' }, 'contract', 'true', { limit: 100, after })
         for (const account of page.data) {
           if (account.status === 'cancelled') continue
           checked++

@@ -27,7 +27,6 @@ export interface SignIn extends SsoClaim {
   app?: string
 }
 
-const keyOf = (uuid: string): AccountKey => ({ marketplace: 'heroku', externalId: uuid })
 
 /**
  * The Partner API in terms of the core lifecycle, without HTTP: each function is one
@@ -36,6 +35,7 @@ const keyOf = (uuid: string): AccountKey => ({ marketplace: 'heroku', externalId
 export function createHerokuService (deps: HerokuDeps) {
   const { settings, lifecycle, credentials, login, clock } = deps
   const vars = configVarNames(settings)
+  const keyOf = (uuid: string): AccountKey => ({ product: settings.productId, marketplace: 'heroku', externalId: uuid })
 
   function checkPlan (plan: string): void {
     if (settings.plans !== undefined && !settings.plans.includes(plan)) {

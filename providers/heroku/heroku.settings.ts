@@ -3,6 +3,8 @@
  * gateway's config for Heroku plus the two URLs it hands out. `src/providers.ts` builds it.
  */
 export interface HerokuSettings {
+  /** The gateway's product this add-on is (CONTRACT §6): its resources' accounts belong to it. */
+  productId: string
   /** The manifest slug; also the HTTP Basic user. */
   addonId: string
   /** The manifest's display name. */

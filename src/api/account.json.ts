@@ -5,6 +5,7 @@ import { provisioningDeadline } from './provisioning-deadline.js'
 /** The public JSON of an account: snake_case, as in the webhook bodies. */
 export const AccountJson = Type.Object({
   id: Type.String({ format: 'uuid' }),
+  product: Type.String(),
   marketplace: Type.String(),
   external_id: Type.String(),
   customer_account_id: Type.Union([Type.String(), Type.Null()]),
@@ -32,6 +33,7 @@ export function accountToJson (a: Account, now?: Date) {
   const deadline = now === undefined ? undefined : provisioningDeadline(a, now)
   return {
     id: a.id,
+    product: a.product,
     marketplace: a.marketplace,
     external_id: a.externalId,
     customer_account_id: a.customerAccountId,

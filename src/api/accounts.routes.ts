@@ -22,9 +22,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.get('/accounts', {
     schema: {
       tags: ['accounts'],
-      summary: 'List accounts, oldest first, filtered by marketplace, status or external id',
+      summary: 'List accounts, oldest first, filtered by product, marketplace, status or external id',
       querystring: Type.Object({
         ...PageQuery,
+        product: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
         marketplace: Type.Optional(Type.Union(marketplaces.map((m) => Type.Literal(m)))),
         status: Type.Optional(Type.Union(accountStatuses.map((s) => Type.Literal(s)))),
         external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 500 }))
@@ -34,7 +35,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (request) => {
     const q = request.query
     const page = await accounts.listAccounts(
-      { marketplace: q.marketplace as Marketplace | undefined, status: q.status as AccountStatus | undefined, externalId: q.external_id },
+      { product: q.product, marketplace: q.marketplace as Marketplace | undefined, status: q.status as AccountStatus | undefined, externalId: q.external_id },
       { limit: q.limit, after: decodeCursor(q.cursor) })
     const now = services.clock.now()
     return { data: page.data.map((a) => accountToJson(a, now)), next_cursor: page.nextCursor }

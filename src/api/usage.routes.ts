@@ -6,6 +6,7 @@ import type { Services } from '../services.js'
 
 const UsageRecordJson = Type.Object({
   account_id: Type.Optional(Type.String({ format: 'uuid' })),
+  product: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
   marketplace: Type.Optional(Type.Literal('aws')),
   external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   dimension: Type.String({ minLength: 1, maxLength: 255 }),
@@ -33,7 +34,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ services: Services, ingest
         throw new MarketgateError('VALIDATION_FAILED', `record ${i}: give account_id, or marketplace and external_id`)
       }
       return {
-        accountId: r.account_id?.toLowerCase(), marketplace: r.marketplace, externalId: r.external_id, dimension: r.dimension,
+        accountId: r.account_id?.toLowerCase(), product: r.product, marketplace: r.marketplace, externalId: r.external_id, dimension: r.dimension,
         quantity: r.quantity, timestamp: r.timestamp ? new Date(r.timestamp) : undefined, idempotencyKey: r.idempotency_key
       }
     })

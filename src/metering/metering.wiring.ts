@@ -10,7 +10,7 @@ import { createUsageIngest, type UsageIngest } from './usage.ingest.js'
 export const meteringEveryMs = 60_000
 
 export function createUsageIngestFromServices (services: Services): UsageIngest {
-  return createUsageIngest({ db: services.db, clock: services.clock, random: services.random, dimensions: services.config.aws?.meteringDimensions })
+  return createUsageIngest({ db: services.db, clock: services.clock, random: services.random, dimensions: services.config.aws?.meteringDimensions, product: services.config.productId })
 }
 
 /** The metering job wired to this gateway; `client` lets tests point it at a fake. */

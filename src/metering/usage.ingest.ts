@@ -5,6 +5,8 @@ import { addHours, finalWindowMs, sendableForMs, startOfHour } from './usage.hou
 
 export interface UsageInput {
   accountId?: string
+  /** With marketplace and externalId: the account's product (default: the ingest's product). */
+  product?: string
   marketplace?: Marketplace
   externalId?: string
   dimension: string
@@ -28,23 +30,24 @@ const maxClockSkewMs = 5 * 60_000
  * counts once. Usage for an hour already sent to AWS (whose quantity AWS will not change)
  * is billed in the current hour, and the report says so (`billed_hour`).
  */
-export function createUsageIngest (deps: { db: Kysely<Database>, clock: Clock, random: Random, dimensions: string[] | undefined }) {
+export function createUsageIngest (deps: { db: Kysely<Database>, clock: Clock, random: Random, dimensions: string[] | undefined, product: string }) {
   const { db, clock, random } = deps
 
   async function resolveAccounts (trx: Transaction<Database>, records: UsageInput[], now: Date) {
     const ids = [...new Set(records.flatMap((r) => r.accountId ? [r.accountId] : []))]
     const keys = records.filter((r) => !r.accountId && r.marketplace && r.externalId)
-    let q = trx.selectFrom('accounts').select(['id', 'marketplace', 'external_id', 'status'])
+    const productOf = (r: UsageInput) => r.product ?? deps.product
+    let q = trx.selectFrom('accounts').select(['id', 'product', 'marketplace', 'external_id', 'status'])
       .select((eb) => eb.selectFrom('account_events').select(sql<Date>`max(occurred_at)`.as('at'))
         .whereRef('account_events.account_id', '=', 'accounts.id').where('type', '=', 'account.suspended').as('suspended_at'))
     q = q.where((eb) => eb.or([
       ids.length > 0 ? eb('id', 'in', ids) : sql<boolean>`false`,
-      ...keys.map((k) => eb.and([eb('marketplace', '=', k.marketplace!), eb('external_id', '=', k.externalId!)]))
+      ...keys.map((k) => eb.and([eb('product', '=', productOf(k)), eb('marketplace', '=', k.marketplace!), eb('external_id', '=', k.externalId!)]))
     ]))
     const rows = await q.execute()
     const errors: string[] = []
     const resolved = records.map((r, index) => {
-      const row = rows.find((a) => r.accountId ? a.id === r.accountId : a.marketplace === r.marketplace && a.external_id === r.externalId)
+      const row = rows.find((a) => r.accountId ? a.id === r.accountId : a.product === productOf(r) && a.marketplace === r.marketplace && a.external_id === r.externalId)
       const at = r.timestamp ?? now
       if (row === undefined) { errors.push(`record ${index}: unknown account`); return undefined }
       if (row.marketplace !== 'aws') { errors.push(`record ${index}: usage is metered for AWS Marketplace accounts only`); return undefined }

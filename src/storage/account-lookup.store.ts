@@ -11,17 +11,17 @@ import type { Database } from './tables.js'
  */
 export function createAccountLookup (db: Kysely<Database>): AccountLookup {
   return {
-    async findAccountsByFact (marketplace, name, value, page) {
+    async findAccountsByFact (scope, name, value, page) {
       let q = db.selectFrom('accounts').selectAll()
-        .where('marketplace', '=', marketplace)
+        .where('product', '=', scope.product).where('marketplace', '=', scope.marketplace)
         .where(sql<string>`metadata->>${name}`, '=', value)
       if (page.after) q = q.where('id', '>', page.after)
       const rows = await q.orderBy('id').limit(page.limit + 1).execute()
       return pageOf(rows.map(rowToAccount), page.limit)
     },
-    async findAccountsByCustomerAccountId (marketplace, customerAccountId) {
+    async findAccountsByCustomerAccountId (scope, customerAccountId) {
       const rows = await db.selectFrom('accounts').selectAll()
-        .where('marketplace', '=', marketplace).where('customer_account_id', '=', customerAccountId)
+        .where('product', '=', scope.product).where('marketplace', '=', scope.marketplace).where('customer_account_id', '=', customerAccountId)
         .orderBy('id').limit(100).execute()
       return rows.map(rowToAccount)
     },

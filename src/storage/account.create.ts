@@ -41,6 +41,7 @@ export async function createAccounts (db: Kysely<Database>, deps: { clock: Clock
   const now = deps.clock.now()
   const accounts = items.map(({ draft }) => ({
     id: deps.random.uuid(),
+    product: draft.product,
     marketplace: draft.marketplace,
     external_id: draft.externalId,
     customer_account_id: draft.customerAccountId ?? null,
@@ -64,10 +65,10 @@ export async function createAccounts (db: Kysely<Database>, deps: { clock: Clock
     )`)
   const { rows } = await sql<AccountRow & { notified: number }>`
     with acc as (
-      insert into accounts (id, marketplace, external_id, customer_account_id, plan, status, metadata, entitlements, created_at, updated_at)
-      select a.id, a.marketplace, a.external_id, a.customer_account_id, a.plan, a.status, a.metadata, a.entitlements, a.created_at, a.updated_at
+      insert into accounts (id, product, marketplace, external_id, customer_account_id, plan, status, metadata, entitlements, created_at, updated_at)
+      select a.id, a.product, a.marketplace, a.external_id, a.customer_account_id, a.plan, a.status, a.metadata, a.entitlements, a.created_at, a.updated_at
       from jsonb_populate_recordset(null::accounts, ${JSON.stringify(accounts)}::jsonb) as a
-      on conflict (marketplace, external_id) do nothing
+      on conflict (product, marketplace, external_id) do nothing
       returning *
     ), ev as (
       insert into account_events (id, account_id, type, data, occurred_at, account_snapshot)
@@ -87,5 +88,9 @@ export async function createAccounts (db: Kysely<Database>, deps: { clock: Clock
 }
 
 function compareKeys (a: AccountDraft, b: AccountDraft): number {
-  return a.marketplace < b.marketplace ? -1 : a.marketplace > b.marketplace ? 1 : a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0
+  return compare(a.product, b.product) || compare(a.marketplace, b.marketplace) || compare(a.externalId, b.externalId)
+}
+
+function compare (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

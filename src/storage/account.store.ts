@@ -24,6 +24,7 @@ export function transactionOf (tx: LifecycleTx): Transaction<Database> {
 export function rowToAccount (row: AccountRow): Account {
   return {
     id: row.id,
+    product: row.product,
     marketplace: row.marketplace as Marketplace,
     externalId: row.external_id,
     customerAccountId: row.customer_account_id,
@@ -49,7 +50,7 @@ export function rowToEvent (row: AccountEventRow): StoredEvent {
 
 export async function lockAccountByKey (trx: Transaction<Database>, key: AccountKey): Promise<Account | undefined> {
   const row = await trx.selectFrom('accounts').selectAll()
-    .where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId)
+    .where('product', '=', key.product).where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId)
     .forUpdate().executeTakeFirst()
   return row && rowToAccount(row)
 }
@@ -81,6 +82,7 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
         const now = clock.now()
         const row = await trx.insertInto('accounts').values({
           id: random.uuid(),
+          product: draft.product,
           marketplace: draft.marketplace,
           external_id: draft.externalId,
           customer_account_id: draft.customerAccountId ?? null,
@@ -90,7 +92,7 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
           entitlements: JSON.stringify(draft.entitlements ?? []),
           created_at: now,
           updated_at: now
-        }).onConflict((oc) => oc.columns(['marketplace', 'external_id']).doNothing())
+        }).onConflict((oc) => oc.columns(['product', 'marketplace', 'external_id']).doNothing())
           .returningAll().executeTakeFirst()
         return row && rowToAccount(row)
       },
@@ -133,11 +135,13 @@ export function createAccountStore (deps: { db: Kysely<Database>, clock: Clock, 
     },
     async findAccount (key) {
       const row = await db.selectFrom('accounts').selectAll()
-        .where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId).executeTakeFirst()
+        .where('product', '=', key.product).where('marketplace', '=', key.marketplace).where('external_id', '=', key.externalId)
+        .executeTakeFirst()
       return row && rowToAccount(row)
     },
     async listAccounts (filter, page) {
       let q = db.selectFrom('accounts').selectAll()
+      if (filter.product) q = q.where('product', '=', filter.product)
       if (filter.marketplace) q = q.where('marketplace', '=', filter.marketplace)
       if (filter.status) q = q.where('status', '=', filter.status)
       if (filter.externalId) q = q.where('external_id', '=', filter.externalId)

@@ -6,6 +6,7 @@ type Json<T> = ColumnType<T, string, string>
 
 export interface AccountTable {
   id: string
+  product: string
   marketplace: string
   external_id: string
   customer_account_id: string | null

@@ -106,7 +106,7 @@ async function pgliteFromTemplate (): Promise<DatabaseHandle & { name: string }>
   } else {
     client = new PGlite()
     await client.waitReady
-    await migrateToLatest(new Kysely<Database>({ dialect: new PGliteDialect(client) }))
+    await migrateToLatest(new Kysely<Database>({ dialect: new PGliteDialect(client) }), { productId: 'default' })
     const dump = await client.dumpDataDir('gzip')
     mkdirSync(dir, { recursive: true })
     const tmp = `${template}.${process.pid}.tmp`

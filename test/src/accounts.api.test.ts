@@ -3,7 +3,7 @@ import { adminToken, build } from '../helpers/build.js'
 
 async function seed (services: Awaited<ReturnType<typeof build>>['services'], n: number) {
   for (let i = 0; i < n; i++) {
-    await services.lifecycle.execute({ key: { marketplace: i % 2 ? 'aws' : 'heroku', externalId: `ext-${i}` } },
+    await services.lifecycle.execute({ key: { product: 'default', marketplace: i % 2 ? 'aws' : 'heroku', externalId: `ext-${i}` } },
       { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
   }
 }
@@ -62,7 +62,7 @@ t.test('one account and its events; unknown ids are 404', async (t) => {
   const id = list.data[0].id
   const res = await app.inject({ method: 'GET', url: `/v1/accounts/${id}`, headers: auth })
   t.equal(res.statusCode, 200)
-  t.match(res.json(), { id, marketplace: 'heroku', external_id: 'ext-0', plan: 'basic', status: 'active' })
+  t.match(res.json(), { id, product: 'default', marketplace: 'heroku', external_id: 'ext-0', plan: 'basic', status: 'active' })
   const events = (await app.inject({ method: 'GET', url: `/v1/accounts/${id}/events`, headers: auth })).json()
   t.same(events.data.map((e: { type: string }) => e.type), ['account.provisioned'])
   for (const bad of ['00000000-0000-7000-8000-000000000000', 'nope']) {

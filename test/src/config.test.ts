@@ -80,3 +80,12 @@ t.test('timeouts are bounded', async (t) => {
   t.match(err?.message, /^MARKETGATE_SECRET_KEY_PREVIOUS/)
   t.notMatch(err?.message, /short-secret/, 'the value is never printed')
 })
+
+t.test('MARKETGATE_PRODUCT_ID names the one product: default `default`, a lower-case slug of 63 characters at most', async (t) => {
+  t.equal(loadConfig({}).productId, 'default')
+  t.equal(loadConfig({ MARKETGATE_PRODUCT_ID: 'acme-db' }).productId, 'acme-db')
+  t.equal(loadConfig({ MARKETGATE_PRODUCT_ID: `a${'-'.repeat(62)}` }).productId.length, 63)
+  for (const bad of ['Acme', '-acme', 'acme_db', 'acme db', `a${'b'.repeat(63)}`]) {
+    t.match(fails({ MARKETGATE_PRODUCT_ID: bad }, 'MARKETGATE_PRODUCT_ID'), /^MARKETGATE_PRODUCT_ID: /, bad)
+  }
+})

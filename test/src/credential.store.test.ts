@@ -3,7 +3,7 @@ import type { LifecycleTx } from '../../core/index.js'
 import { createCredentialStore } from '../../src/storage/credential.store.js'
 import { build } from '../helpers/build.js'
 
-const key = { marketplace: 'heroku' as const, externalId: 'cred-1' }
+const key = { product: 'default', marketplace: 'heroku' as const, externalId: 'cred-1' }
 
 t.test('an API key is issued once per account, sealed, and read back in clear', async (t) => {
   const { services } = await build(t)

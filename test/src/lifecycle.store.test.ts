@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build } from '../helpers/build.js'
 
-const key = { marketplace: 'heroku' as const, externalId: '01234567-89ab-cdef-0123-456789abcdef' }
+const key = { product: 'default', marketplace: 'heroku' as const, externalId: '01234567-89ab-cdef-0123-456789abcdef' }
 
 t.test('a provision writes the account, its event and nothing else in one transaction', async (t) => {
   const { services } = await build(t)
@@ -28,7 +28,7 @@ t.test('twenty concurrent provisions of one key create one account and one event
 
 t.test('a message id seen before changes nothing, even when sent concurrently', async (t) => {
   const { services } = await build(t)
-  const run = () => services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-1' } }, { type: 'activate' },
+  const run = () => services.lifecycle.execute({ key: { product: 'default', marketplace: 'aws', externalId: 'cust-1' } }, { type: 'activate' },
     { createIfAbsent: true, messageId: 'msg-1', messagePayload: { a: 1 } })
   const results = await Promise.all([run(), run(), run()])
   t.same(results.map((r) => r.outcome).sort(), ['changed', 'duplicate', 'duplicate'])
@@ -64,4 +64,38 @@ t.test('each event fans out to every enabled endpoint whose filter matches', asy
     { url: 'http://a.test', type: 'account.cancelled' },
     { url: 'http://b.test', type: 'account.cancelled' }
   ])
+})
+
+t.test('one Heroku uuid under two products is two accounts; each key finds its own', async (t) => {
+  const { services } = await build(t)
+  const acme = { ...key, product: 'acme-db' }
+  const logs = { ...key, product: 'acme-logs' }
+  // Both paths: the one-statement create (a fresh provision) and the transactional one (a message id).
+  const a = await services.lifecycle.execute({ key: acme }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  const b = await services.lifecycle.execute({ key: logs }, { type: 'provision', plan: 'pro' }, { createIfAbsent: true, messageId: 'm-logs' })
+  t.equal(a.created, true)
+  t.equal(b.created, true)
+  t.not(a.account!.id, b.account!.id)
+  t.match(a.account, { product: 'acme-db', externalId: key.externalId, plan: 'basic' })
+  t.match(b.account, { product: 'acme-logs', externalId: key.externalId, plan: 'pro' })
+  t.equal((await services.accounts.findAccount(acme))?.id, a.account!.id)
+  t.equal((await services.accounts.findAccount(logs))?.id, b.account!.id)
+  t.equal(await services.accounts.findAccount(key), undefined, 'nothing under the default product')
+
+  // A change to one product's account leaves the other alone.
+  await services.lifecycle.execute({ key: logs }, { type: 'cancel' })
+  t.equal((await services.accounts.findAccount(acme))?.status, 'active')
+  t.equal((await services.accounts.findAccount(logs))?.status, 'cancelled')
+  const rows = await services.db.selectFrom('accounts').select(['product', 'external_id']).orderBy('product').execute()
+  t.same(rows, [{ product: 'acme-db', external_id: key.externalId }, { product: 'acme-logs', external_id: key.externalId }])
+})
+
+t.test('concurrent creates of one uuid under two products: one account each', async (t) => {
+  const { services } = await build(t)
+  const products = ['acme-db', 'acme-logs']
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    services.lifecycle.execute({ key: { ...key, product: products[i % 2]! } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })))
+  t.equal(results.filter((r) => r.created).length, 2)
+  const accounts = await services.db.selectFrom('accounts').select('product').orderBy('product').execute()
+  t.same(accounts.map((a) => a.product), products)
 })

@@ -268,7 +268,7 @@ t.test('an instance that dies while replaying a waiting event loses nothing: the
   t.equal((await accountRows(built))[0]!.status, 'pending')
 
   // Instance B releases it (any later message of that account does).
-  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ product: 'default', marketplace: 'aws', externalId: licenseArn }))!)
   t.equal((await accountRows(built))[0]!.status, 'active')
   t.same(await parked(), [])
 })
@@ -280,7 +280,7 @@ t.test('a replayed waiting event leaves its row exactly when its change commits'
   t.equal((await accountRows(built))[0]!.status, 'active')
   t.equal((await built.services.db.selectFrom('parked_messages').selectAll().execute()).length, 0)
   // Replaying again (a second instance's stale list) is a duplicate and changes nothing.
-  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ marketplace: 'aws', externalId: licenseArn }))!)
+  await built.provider.handler.releaseFor((await built.services.accounts.findAccount({ product: 'default', marketplace: 'aws', externalId: licenseArn }))!)
   t.same(await eventTypes(built), ['account.pending', 'account.entitlements_updated', 'account.provisioned'])
 })
 

@@ -4,7 +4,7 @@ import { manifestRegions, regionAllowed } from '../../../providers/heroku/heroku
 import type { HerokuSettings } from '../../../providers/heroku/heroku.settings.js'
 
 const settings: HerokuSettings = {
-  addonId: 'acme-db', addonName: 'Acme DB', password: 'pw-12345678', ssoSalt: 'salt-12345678', configVarsPrefix: 'ACME_DB',
+  productId: 'default', addonId: 'acme-db', addonName: 'Acme DB', password: 'pw-12345678', ssoSalt: 'salt-12345678', configVarsPrefix: 'ACME_DB',
   plans: undefined, regions: undefined, publicUrl: 'https://gw.example.com', serviceUrl: 'https://api.acme.example'
 }
 

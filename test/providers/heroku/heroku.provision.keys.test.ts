@@ -4,7 +4,7 @@ import { addEndpoint, allRows, herokuEnv, herokuHeaders, resourceUuid, v3Body } 
 
 // Jobs are queued only with the add-on's OAuth client secret; no worker runs (MARKETGATE_WORKERS=off).
 const grantEnv = { ...herokuEnv, HEROKU_OAUTH_CLIENT_SECRET: 'client-secret-0123456789' }
-const key = { marketplace: 'heroku' as const, externalId: resourceUuid }
+const key = { product: 'default', marketplace: 'heroku' as const, externalId: resourceUuid }
 
 const provision = ({ app }: Built, body: Record<string, unknown> = v3Body()) =>
   app.inject({ method: 'POST', url: '/heroku/resources', headers: herokuHeaders, payload: body })

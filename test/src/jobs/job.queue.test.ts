@@ -15,14 +15,14 @@ function setup (built: Built, script: Script, backoff = { baseMs: 1000, capMs: 8
 }
 
 async function account (built: Built): Promise<string> {
-  const r = await built.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  const r = await built.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
   return r.account!.id
 }
 
 t.test('a job queued inside a lifecycle change exists exactly when the change commits', async (t) => {
   const built = await build(t)
   const { services } = built
-  await t.rejects(services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, {
+  await t.rejects(services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, {
     createIfAbsent: true,
     within: async (tx, r) => {
       await services.jobs.enqueueWithin(tx, { kind: 'test.job', accountId: r.account!.id })
@@ -30,7 +30,7 @@ t.test('a job queued inside a lifecycle change exists exactly when the change co
     }
   }), /boom/)
   t.equal((await services.db.selectFrom('jobs').selectAll().execute()).length, 0, 'rolled back with the change')
-  await services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, {
+  await services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-1' } }, { type: 'provision', plan: 'basic' }, {
     createIfAbsent: true,
     within: async (tx, r) => { await services.jobs.enqueueWithin(tx, { kind: 'test.job', accountId: r.account!.id }) }
   })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { build } from '../../helpers/build.js'
 
 async function account (services: Awaited<ReturnType<typeof build>>['services'], marketplace: 'heroku' | 'aws' = 'heroku') {
-  const r = await services.lifecycle.execute({ key: { marketplace, externalId: '01234567-89ab-cdef-0123-456789abcdef' } },
+  const r = await services.lifecycle.execute({ key: { product: 'default', marketplace, externalId: '01234567-89ab-cdef-0123-456789abcdef' } },
     { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
   return r.account!
 }

@@ -16,7 +16,7 @@ export async function buildMetering (t: Parameters<typeof buildAws>[0], env: Rec
 
   /** A subscribed account: Concurrent Agreements (LicenseArn) unless a legacy id is given. */
   async function subscriber (id: string | number, legacy = false) {
-    const key = { marketplace: 'aws' as const, externalId: legacy ? `cust-${id}` : licenseArn(id) }
+    const key = { product: 'default', marketplace: 'aws' as const, externalId: legacy ? `cust-${id}` : licenseArn(id) }
     const r = await built.services.lifecycle.execute({ key }, { type: 'activate', metadata: legacy ? { customerIdentifier: `cust-${id}` } : {}, customerAccountId: legacy ? null : '210987654321' }, { createIfAbsent: true })
     return r.account!
   }

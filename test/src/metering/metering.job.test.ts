@@ -58,7 +58,7 @@ t.test('an open hour waits; a closed one is sent once, and a repeated run sends 
 t.test('zero records go out every closed hour for subscribers, for the configured dimensions', async (t) => {
   const m = await buildMetering(t, { AWS_METERING_DIMENSIONS: 'requests,seats' })
   await m.subscriber(1)
-  await m.services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })
+  await m.services.lifecycle.execute({ key: { product: 'default', marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })
   m.clock.advance(2 * 3600_000) // 12:00: hours 10 and 11 are closed
   const run = await m.job.runOnce()
   t.equal(run?.sent, 4)

@@ -4,7 +4,7 @@ import { buildMetering } from './helpers.js'
 t.test('usage is validated, and an invalid batch writes nothing', async (t) => {
   const m = await buildMetering(t, { AWS_METERING_DIMENSIONS: 'requests,seats' })
   const acc = await m.subscriber(1)
-  const pending = (await m.services.lifecycle.execute({ key: { marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })).account!
+  const pending = (await m.services.lifecycle.execute({ key: { product: 'default', marketplace: 'aws', externalId: 'cust-pending' } }, { type: 'pending' }, { createIfAbsent: true })).account!
   const cases: Array<[string, unknown, number]> = [
     ['negative quantity', { account_id: acc.id, dimension: 'requests', quantity: -1 }, 400],
     ['fractional quantity', { account_id: acc.id, dimension: 'requests', quantity: 1.5 }, 400],
@@ -97,4 +97,19 @@ t.test('usage lists page by cursor; a forged cursor is a 400', async (t) => {
     t.equal(res.statusCode, 400)
     t.equal(res.json().error.code, 'VALIDATION_FAILED')
   }
+})
+
+t.test('a record by marketplace and external id finds the account of the configured product, or of the product it names', async (t) => {
+  const m = await buildMetering(t)
+  const acc = await m.subscriber(1)
+  const other = (await m.services.lifecycle.execute({ key: { product: 'acme-logs', marketplace: 'aws', externalId: acc.externalId } },
+    { type: 'activate', customerAccountId: '210987654321' }, { createIfAbsent: true })).account!
+  const at = '2026-11-27T09:15:00Z'
+  t.equal((await m.report({ marketplace: 'aws', external_id: acc.externalId, dimension: 'requests', quantity: 3, timestamp: at })).statusCode, 202)
+  t.equal((await m.report({ product: 'acme-logs', marketplace: 'aws', external_id: acc.externalId, dimension: 'requests', quantity: 4, timestamp: at })).statusCode, 202)
+  const unknown = await m.report({ product: 'nobody', marketplace: 'aws', external_id: acc.externalId, dimension: 'requests', quantity: 1 })
+  t.equal(unknown.statusCode, 400)
+  t.match(unknown.json().error.message, /unknown account/)
+  const reports = await m.services.db.selectFrom('usage_reports').select(['account_id', 'quantity']).execute()
+  t.same(reports.map((r) => [r.account_id, Number(r.quantity)]).sort((a, b) => Number(a[1]) - Number(b[1])), [[acc.id, 3], [other.id, 4]])
 })

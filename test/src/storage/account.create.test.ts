@@ -6,7 +6,7 @@ import { createCredentialStore } from '../../../src/storage/credential.store.js'
 import { build, type Built } from '../../helpers/build.js'
 import { addEndpoint } from '../../helpers/heroku.js'
 
-const key: AccountKey = { marketplace: 'heroku', externalId: 'fast-1' }
+const key: AccountKey = { product: 'default', marketplace: 'heroku', externalId: 'fast-1' }
 
 /**
  * The lifecycle over a store whose statements and transactions are counted: a plugin sees
@@ -119,7 +119,7 @@ t.test('concurrent creates share one statement; each gets its own account, event
   const built = await build(t)
   const endpointId = await addEndpoint(built.services)
   const { n, lifecycle, credentials } = counted(built)
-  const keys = Array.from({ length: 12 }, (_, i) => ({ marketplace: 'heroku' as const, externalId: `batch-${String(i).padStart(2, '0')}` }))
+  const keys = Array.from({ length: 12 }, (_, i) => ({ product: 'default', marketplace: 'heroku' as const, externalId: `batch-${String(i).padStart(2, '0')}` }))
   const prepared = keys.map(() => credentials.prepareApiKey())
   // Started in one turn, in an order that is not the keys' order (the statement sorts them).
   const order = [5, 0, 11, 3, 7, 1, 9, 2, 10, 4, 8, 6]

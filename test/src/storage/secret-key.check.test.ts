@@ -54,12 +54,12 @@ const writers: Record<string, (t: Test, b: Built) => Promise<void>> = {
     t.equal(res.statusCode, 201)
   },
   account_credentials: async (t, b) => {
-    const r = await b.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'key-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+    const r = await b.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'key-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
     const { db, secrets, clock, random } = b.services
     t.match(await createCredentialStore({ db, secrets, clock, random }).ensureApiKeyOf(r.account!.id), /^mgk_/)
   },
   oauth_tokens: async (t, b) => {
-    const r = await b.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'oauth-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+    const r = await b.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'oauth-1' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
     await createOAuthTokenStore(b.services).save(r.account!.id, { accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: new Date(0) })
   },
   jobs: async (t, b) => {

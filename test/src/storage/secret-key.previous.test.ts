@@ -17,7 +17,7 @@ const loginOf = (s: Services) => createLoginService({ db: s.db, secrets: s.secre
 t.test('with MARKETGATE_SECRET_KEY_PREVIOUS an old-key database starts and serves: endpoint secrets, API keys, tickets, sessions', async (t) => {
   const h = await harness(t)
   // Made under the old key.
-  const account = (await h.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-old' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!
+  const account = (await h.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-old' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!
   const apiKey = (await credentialsOf(h.services).ensureApiKeyOf(account.id))!
   const handoff = await loginOf(h.services).begin(account, { email: 'a@b.test', source: 'test' })
   const ticket = new URL(handoff.location).searchParams.get('ticket')!
@@ -44,12 +44,12 @@ t.test('with MARKETGATE_SECRET_KEY_PREVIOUS an old-key database starts and serve
   }, { timeoutMs: testTimeoutMs, workerId: 'new', leaseMs: 60_000 })
   t.teardown(() => worker.stop())
   const before = h.receiver.received.length
-  await next.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-new' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+  await next.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-new' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
   t.equal(await worker.runOnce(), 1)
   t.same(h.receiver.received.slice(before).map((r) => r.verifiedBy), [[h.endpoint.secret]], 'signed with the endpoint secret')
 
   // What the overlap makes is made under the new key.
-  const fresh = (await credentialsOf(next).ensureApiKeyOf((await next.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-2' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!.id))!
+  const fresh = (await credentialsOf(next).ensureApiKeyOf((await next.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-2' } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!.id))!
   const row = await next.db.selectFrom('account_credentials').selectAll().where('secret_digest', '=', next.secrets.digest(fresh)).executeTakeFirstOrThrow()
   t.ok(next.secrets.isCurrent(row.secret_encrypted))
 })

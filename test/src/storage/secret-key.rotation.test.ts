@@ -37,7 +37,7 @@ async function sealedValues (b: Built): Promise<Array<{ where: string, sealed: s
 }
 
 const provision = async (s: Services, externalId: string) =>
-  (await s.lifecycle.execute({ key: { marketplace: 'heroku', externalId } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!
+  (await s.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })).account!
 
 /** A database under the old key with a secret in every sealed column (one of them in the v1 format). */
 async function oldKeyDatabase (t: Parameters<typeof build>[0]) {

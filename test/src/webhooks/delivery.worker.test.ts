@@ -20,7 +20,7 @@ t.test('a lifecycle event arrives signed per Standard Webhooks, verified by the 
   t.match(body, {
     type: 'account.provisioned',
     timestamp: h.clock.now().toISOString(),
-    data: { event_id: eventId, account: { marketplace: 'heroku', external_id: 'res-1', plan: 'basic', status: 'active' } }
+    data: { event_id: eventId, account: { product: 'default', marketplace: 'heroku', external_id: 'res-1', plan: 'basic', status: 'active' } }
   })
   const [d] = await h.deliveries()
   t.match(d, { status: 'succeeded', attempts: 1, last_status_code: 204 })
@@ -32,7 +32,7 @@ t.test('a lifecycle event arrives signed per Standard Webhooks, verified by the 
 t.test('the body keeps the account as the event left it, and retries send the same bytes', async (t) => {
   const h = await harness(t, status(500))
   await h.provision('res-1')
-  await h.services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'res-1' } }, { type: 'cancel' })
+  await h.services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'res-1' } }, { type: 'cancel' })
   await h.worker.runOnce()
   h.clock.advance(retrySchedule[0]!)
   await h.worker.runOnce()

@@ -46,7 +46,7 @@ export async function harness (t: Parameters<typeof build>[0], respond?: Respond
     worker: newWorker(),
     newWorker,
     async provision (externalId = `res-${++n}`) {
-      const r = await services.lifecycle.execute({ key: { marketplace: 'heroku', externalId } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
+      const r = await services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId } }, { type: 'provision', plan: 'basic' }, { createIfAbsent: true })
       return r.events[0]!.id
     },
     deliveries: () => services.db.selectFrom('webhook_deliveries')

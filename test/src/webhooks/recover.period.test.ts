@@ -16,7 +16,7 @@ t.test('recover delivers every event of a disabled period, once, in bounded batc
     missed.push(await h.provision(`during-${i}`))
   }
   // Not in the filter: a plan change stays undelivered.
-  await services.lifecycle.execute({ key: { marketplace: 'heroku', externalId: 'during-0' } }, { type: 'changePlan', plan: 'pro' })
+  await services.lifecycle.execute({ key: { product: 'default', marketplace: 'heroku', externalId: 'during-0' } }, { type: 'changePlan', plan: 'pro' })
   t.equal((await h.deliveries()).length, 1, 'a disabled endpoint gets no deliveries')
   clock.advance(1000)
   await app.inject({ method: 'PATCH', url: `/v1/webhook-endpoints/${h.endpoint.id}`, headers: auth, payload: { enabled: true } })
