@@ -13,6 +13,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
 const Url = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000 })
 const Events = Type.Union([Type.Array(Type.Union(subscribableEventTypes.map((e) => Type.Literal(e))), { minItems: 1, uniqueItems: true }), Type.Null()])
+const Products = Type.Union([Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), { minItems: 1, uniqueItems: true }), Type.Null()], {
+  description: 'only the events of accounts of these products (null: every product); the gateway\'s own events always'
+})
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 const DateTime = Type.String({ format: 'date-time' })
 
@@ -21,6 +24,7 @@ const EndpointJson = Type.Object({
   url: Type.String(),
   description: Nullable(Type.String()),
   events: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  products: Type.Union([Type.Array(Type.String()), Type.Null()]),
   enabled: Type.Boolean(),
   disabled_at: Nullable(DateTime),
   disabled_reason: Nullable(Type.String()),
@@ -69,7 +73,7 @@ const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString())
 
 function endpointToJson (e: WebhookEndpoint) {
   return {
-    id: e.id, url: e.url, description: e.description, events: e.events, enabled: e.enabled,
+    id: e.id, url: e.url, description: e.description, events: e.events, products: e.products, enabled: e.enabled,
     disabled_at: iso(e.disabledAt), disabled_reason: e.disabledReason, failing_since: iso(e.failingSince),
     previous_secret_expires_at: iso(e.previousSecretExpiresAt), created_at: iso(e.createdAt)!, updated_at: iso(e.updatedAt)!
   }
@@ -108,7 +112,7 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
     schema: {
       tags,
       summary: 'Create an endpoint; the answer carries its whsec_ signing secret',
-      body: Type.Object({ url: Url, events: Type.Optional(Events), description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))) }, { additionalProperties: false }),
+      body: Type.Object({ url: Url, events: Type.Optional(Events), products: Type.Optional(Products), description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))) }, { additionalProperties: false }),
       response: { 201: EndpointWithSecret }
     }
   }, async (request, reply) => {
@@ -131,9 +135,9 @@ export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Servi
   app.patch('/webhook-endpoints/:id', {
     schema: {
       tags,
-      summary: 'Change url, events, description or enabled; enabling forgets the failure streak',
+      summary: 'Change url, events, products, description or enabled; enabling forgets the failure streak',
       params: IdParams,
-      body: Type.Object({ url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))), enabled: Type.Optional(Type.Boolean()) },
+      body: Type.Object({ url: Type.Optional(Url), events: Type.Optional(Events), products: Type.Optional(Products), description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))), enabled: Type.Optional(Type.Boolean()) },
         { additionalProperties: false, minProperties: 1 }),
       response: { 200: EndpointJson }
     }

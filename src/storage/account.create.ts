@@ -75,7 +75,7 @@ export async function createAccounts (db: Kysely<Database>, deps: { clock: Clock
       select e.id, acc.id, e.type, e.data, ${now}::timestamptz, to_jsonb(acc)
       from jsonb_to_recordset(${JSON.stringify(eventRows)}::jsonb) as e (id uuid, account_id uuid, type text, data jsonb)
       join acc on acc.id = e.account_id
-      returning id, type
+      returning id, type, account_snapshot->>'product' as product
     ), ${sql.join([fanOutCte(now), ...parts], sql`, `)}
     select acc.*, (select count(*) from (${notifyIfDelivered}) as n) as notified from acc`.execute(db)
   const byId = new Map(rows.map(({ notified: _, ...account }) => [account.id, account]))

@@ -20,8 +20,9 @@ export function storedEvents (rows: NewEvent[], accountId: string | null, now: D
 }
 
 /**
- * The CTE `ins` that fans the rows of a preceding CTE `ev` (id, type) out to the outbox: one
- * delivery per enabled endpoint whose filter (null = every event) names the event's type.
+ * The CTE `ins` that fans the rows of a preceding CTE `ev` (id, type, product) out to the outbox:
+ * one delivery per enabled endpoint whose filters (null = every one) name the event's type and
+ * its account's product. Gateway events (no account, no product) pass the product filter.
  * A delivery's id is its event's UUIDv7 with the node bits taken from the endpoint, so
  * deliveries sort by event time and stay unique per (event, endpoint).
  */
@@ -30,6 +31,7 @@ export function fanOutCte (now: Date): RawBuilder<unknown> {
       insert into webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)
       select overlay(ev.id::text placing substr(md5(ep.id::text), 1, 12) from 25 for 12)::uuid, ev.id, ep.id, ${now}, ${now}, ${now}
       from ev join webhook_endpoints ep on ep.enabled and (ep.events is null or ev.type = any(ep.events))
+        and (ep.products is null or ev.product is null or ev.product = any(ep.products))
       returning 1
     )`
 }
@@ -59,7 +61,7 @@ export async function appendEvents (
     with ev as (
       insert into account_events (id, account_id, type, data, occurred_at, account_snapshot)
       values ${values}
-      returning id, type
+      returning id, type, account_snapshot->>'product' as product
     ), ${fanOutCte(now)}
     ${notifyIfDelivered}`.execute(trx)
   return storedEvents(rows, accountId, now)

@@ -34,6 +34,8 @@ export interface WebhookEndpointTable {
   url: string
   description: string | null
   events: string[] | null
+  /** null: the events of every product (and the gateway's own events always). */
+  products: ColumnType<string[] | null, string[] | null | undefined, string[] | null>
   enabled: ColumnType<boolean, boolean | undefined, boolean>
   secret_encrypted: string
   created_at: Timestamp

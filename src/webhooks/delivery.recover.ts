@@ -61,13 +61,14 @@ export async function recoverDeliveries (
   for (;;) {
     const { rows } = await sql<{ last: string | null, scanned: number | string, created: number | string }>`
       with ep as (
-        select id, events, created_at from webhook_endpoints where id = ${endpointId} and enabled
+        select id, events, products, created_at from webhook_endpoints where id = ${endpointId} and enabled
       ), batch as (
         select ev.id from account_events ev, ep
         where ev.id > ${after}::uuid and ev.occurred_at >= ${since} and ev.occurred_at >= ep.created_at and ev.occurred_at <= ${now}
           -- A test event belongs to the one endpoint it was queued for.
           and ev.type <> ${EventType.webhookTest}
           and (ep.events is null or ev.type = any(ep.events))
+          and (ep.products is null or ev.account_snapshot is null or ev.account_snapshot->>'product' = any(ep.products))
         order by ev.id limit ${batchSize}
       ), ins as (
         insert into webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)

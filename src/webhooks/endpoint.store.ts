@@ -15,6 +15,8 @@ export interface WebhookEndpoint {
   description: string | null
   /** null: every event type. */
   events: string[] | null
+  /** null: every product's events. */
+  products: string[] | null
   enabled: boolean
   disabledAt: Date | null
   disabledReason: string | null
@@ -33,6 +35,7 @@ export function rowToEndpoint (row: EndpointRow): WebhookEndpoint {
     url: row.url,
     description: row.description,
     events: row.events,
+    products: row.products,
     enabled: row.enabled,
     disabledAt: row.disabled_at,
     disabledReason: row.disabled_reason,
@@ -56,6 +59,7 @@ export function signingSecrets (secrets: Pick<SecretBox, 'open'>, row: Pick<Endp
 export interface EndpointPatch {
   url?: string
   events?: string[] | null
+  products?: string[] | null
   description?: string | null
   enabled?: boolean
 }
@@ -65,13 +69,14 @@ export function createEndpointStore (deps: { db: Kysely<Database>, clock: Clock,
   const { db, clock, random, secrets } = deps
 
   return {
-    async create (input: { url: string, events?: string[] | null, description?: string | null }): Promise<{ endpoint: WebhookEndpoint, secret: string }> {
+    async create (input: { url: string, events?: string[] | null, products?: string[] | null, description?: string | null }): Promise<{ endpoint: WebhookEndpoint, secret: string }> {
       const now = clock.now()
       const secret = generateSecret(random)
       const row = await db.insertInto('webhook_endpoints').values({
         id: random.uuid(),
         url: input.url,
         events: input.events ?? null,
+        products: input.products ?? null,
         description: input.description ?? null,
         secret_encrypted: secrets.seal(secret),
         created_at: now,
@@ -104,6 +109,7 @@ export function createEndpointStore (deps: { db: Kysely<Database>, clock: Clock,
         const row = await trx.updateTable('webhook_endpoints').set({
           ...(patch.url !== undefined ? { url: patch.url } : {}),
           ...(patch.events !== undefined ? { events: patch.events } : {}),
+          ...(patch.products !== undefined ? { products: patch.products } : {}),
           ...(patch.description !== undefined ? { description: patch.description } : {}),
           ...(patch.enabled === false ? { enabled: false, disabled_at: now, disabled_reason: 'by request' } : {}),
           ...(enabling ? { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null } : {}),
