@@ -24,6 +24,7 @@ import { awsMessagesRoutes } from './api/aws-messages.routes.js'
 import { apiKeysRoutes } from './api/api-keys.routes.js'
 import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
 import { jobsRoutes } from './api/jobs.routes.js'
+import { hookDecisionsRoutes } from './api/hook-decisions.routes.js'
 import { herokuPlatformRuntime } from './heroku.wiring.js'
 
 /**
@@ -74,6 +75,7 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     await v1.register(webhookEndpointsRoutes, { services })
     await v1.register(apiKeysRoutes, { services })
     await v1.register(jobsRoutes, { services })
+    await v1.register(hookDecisionsRoutes, { services })
     const heroku = herokuPlatformRuntime(services)
     if (heroku) await v1.register(herokuAccountsRoutes, { services, vendor: heroku.vendor })
   }, { prefix: '/v1' })
