@@ -60,6 +60,8 @@ export interface VendorHook {
 /** What an allowed decision handed out, kept (sealed) so a repeat answers as the first call did. */
 export interface HookGrant {
   config: Record<string, string>
+  /** The question it answered (a plan change's repeat finds its own grant by it). */
+  questionId?: string
   logDrainUrl?: string
   message?: string
 }
