@@ -153,3 +153,13 @@ t.test('decisions are counted and timed; refusals and undecided reasons are logg
   for (const c of server.calls) t.notOk(all.includes(c.headers['webhook-signature']!.slice(3)), 'no signature in the log')
   t.same((await rows()).map((r) => r.duration_ms), [7, 7, 7])
 })
+
+t.test('a wrong secret does not verify at the hook (the test server can fail)', async (t) => {
+  const { server, decisions } = await setup(t)
+  const http = createHookHttp()
+  t.teardown(() => http.close())
+  const other = `whsec_${Buffer.from('another-secret-0123456789-abcdefg').toString('base64')}`
+  const wrong = createVendorHook({ settings: { url: server.url, secret: other, timeoutMs: 1000 }, http, decisions, clock: new FakeClock(new Date()), log: createLogger('silent'), metrics: createMetricsRegistry() })
+  t.match(await wrong.decide(question), { outcome: 'refused', message: 'bad signature' })
+  t.equal(server.calls[0]!.verified, false)
+})
