@@ -1,6 +1,7 @@
 import type { ColumnType, Kysely, Selectable } from 'kysely'
 import type { Clock, HookOutcome, Marketplace, Page, Random } from '../../core/index.js'
 import { pageOf } from '../storage/cursor.js'
+import { microBatch } from './micro-batch.js'
 import type { Database } from '../storage/tables.js'
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -49,22 +50,29 @@ export interface HookDecisionFilter {
 export function createHookDecisionStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }) {
   const db = deps.db.withTables<{ hook_decisions: HookDecisionTable }>() as HookDb
 
+  const record = microBatch(async (records: HookDecisionRecord[]) => {
+    await db.insertInto('hook_decisions').values(records.map((r) => ({
+      id: deps.random.uuid(), question_id: r.questionId, product: r.product, marketplace: r.marketplace, external_id: r.externalId,
+      type: r.type, plan: r.plan, outcome: r.outcome, message: r.message, status_code: r.statusCode,
+      duration_ms: Math.round(r.durationMs), decided_at: deps.clock.now()
+    }))).execute()
+    return records.map(() => undefined)
+  })
+
+  const refusal = microBatch(async (ids: string[]) => {
+    const rows = await db.selectFrom('hook_decisions').select(['question_id', 'message'])
+      .where('question_id', 'in', [...new Set(ids)]).where('outcome', '=', 'refused').orderBy('id').execute()
+    // The latest refusal of each question (rows are oldest first).
+    const found = new Map(rows.map((r) => [r.question_id, { message: r.message ?? '' }]))
+    return ids.map((id) => found.get(id))
+  })
+
   return {
-    async record (r: HookDecisionRecord): Promise<void> {
-      await db.insertInto('hook_decisions').values({
-        id: deps.random.uuid(), question_id: r.questionId, product: r.product, marketplace: r.marketplace, external_id: r.externalId,
-        type: r.type, plan: r.plan, outcome: r.outcome, message: r.message, status_code: r.statusCode,
-        duration_ms: Math.round(r.durationMs), decided_at: deps.clock.now()
-      }).execute()
-    },
+    /** Records one decision (written with the others of the same moment, in one statement). */
+    record: (r: HookDecisionRecord): Promise<void> => record(r),
 
     /** The refusal recorded for this question, if the vendor refused it before. */
-    async refusal (questionId: string): Promise<{ message: string } | undefined> {
-      const row = await db.selectFrom('hook_decisions').select('message')
-        .where('question_id', '=', questionId).where('outcome', '=', 'refused')
-        .orderBy('id', 'desc').limit(1).executeTakeFirst()
-      return row === undefined ? undefined : { message: row.message ?? '' }
-    },
+    refusal: (questionId: string): Promise<{ message: string } | undefined> => refusal(questionId),
 
     /** Oldest first, after the cursor's id. */
     async list (filter: HookDecisionFilter, page: { limit: number, after?: string }): Promise<Page<HookDecisionRow>> {
