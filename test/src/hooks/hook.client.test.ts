@@ -11,6 +11,11 @@ import { FakeClock } from '../../helpers/clock.js'
 import { freshDatabase } from '../../helpers/database.js'
 import { answer, hookSecret, manualDeadline, startHookServer } from '../../helpers/hook-server.js'
 
+/** Polls a condition for at most 5 s (the ask first looks up earlier refusals in the database). */
+async function until (check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
 const question: HookQuestion = {
   type: 'provision.requested', product: 'default', marketplace: 'heroku', externalId: '01234567-89ab-cdef-0123-456789abcdef',
   plan: 'basic', region: 'amazon-web-services::us-east-1', options: { size: 'l' }
@@ -120,12 +125,12 @@ t.test('the deadline: the hook\'s own, or the caller\'s shorter one; a hook past
   server.answer(() => { /* never answers */ })
   const pending = hook.decide(question, { deadlineMs: 5000 })
   // Poll (bounded) until the ask is in flight at the hook, then end its deadline by hand.
-  for (let i = 0; i < 200 && server.calls.length === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+  await until(() => server.calls.length === 1)
   timer.expire()
   const d = await pending
   t.same(d, { outcome: 'undecided', reason: 'the hook did not answer within 5000 ms' })
   const longer = hook.decide({ ...question, externalId: 'x' }, { deadlineMs: 60000 })
-  for (let i = 0; i < 200 && server.calls.length < 2; i++) await new Promise((resolve) => setImmediate(resolve))
+  await until(() => server.calls.length === 2)
   timer.expire()
   t.match(await longer, { outcome: 'undecided', reason: 'the hook did not answer within 20000 ms' })
   t.same(timer.asked, [5000, 20000], 'never longer than the hook\'s own deadline')
