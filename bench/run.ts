@@ -9,9 +9,11 @@ import autocannon from 'autocannon'
 import { Agent, request } from 'undici'
 import { Webhook } from 'standardwebhooks'
 import { AwsFake } from '../test/fakes/aws-fake.js'
+import { benchHook } from './hook.js'
 import { freshPostgres, postgresReachable, startChild, stopChild, type Proc } from './procs.js'
 
 const durationS = Number(process.env.BENCH_DURATION ?? 10)
+const cases = (process.env.BENCH_CASES ?? 'core,hook').split(',')
 const connections = 32
 const warmupS = 2
 const addonId = 'bench-addon'
@@ -108,6 +110,9 @@ async function benchEngine (engine: 'pglite' | 'postgres', fake: AwsFake): Promi
     AWS_SECRET_ACCESS_KEY: 'bench'
   }
   try {
+    // BENCH_CASES=hook runs only the hook case; by default every case runs.
+    if (cases.includes('hook')) rows.push(...await benchHook(engine, baseEnv, load, { authorization: basic, 'content-type': 'application/json' }, provisionBody, warmupS))
+    if (!cases.includes('core')) return rows
     // 1. The floor: one INSERT behind a bare route.
     const floor = await startChild('./floor.ts', { ...baseEnv, DATABASE_URL: floorDb?.url ?? 'pglite://memory' })
     // Each side gets the same short warm-up first (JIT, lazily loaded modules, pool connections).
@@ -219,5 +224,8 @@ const machine = {
   cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_GiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
   node: process.version, date: new Date().toISOString(), duration_s: durationS, connections
 }
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ machine, results: all }, null, 2)}\n`)
-console.log('wrote bench/results.json')
+// A partial run (BENCH_CASES) prints its table but leaves the full results in place.
+if (cases.includes('core')) {
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ machine, results: all }, null, 2)}\n`)
+  console.log('wrote bench/results.json')
+}

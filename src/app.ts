@@ -25,6 +25,7 @@ import { apiKeysRoutes } from './api/api-keys.routes.js'
 import { herokuAccountsRoutes } from './api/heroku-accounts.routes.js'
 import { jobsRoutes } from './api/jobs.routes.js'
 import { productsRoutes } from './api/products.routes.js'
+import { hookDecisionsRoutes } from './api/hook-decisions.routes.js'
 import { herokuPlatformRuntime } from './heroku.wiring.js'
 
 /**
@@ -76,6 +77,7 @@ export async function buildApp (services: Services, overrides: ProviderOverrides
     await v1.register(webhookEndpointsRoutes, { services })
     await v1.register(apiKeysRoutes, { services })
     await v1.register(jobsRoutes, { services })
+    await v1.register(hookDecisionsRoutes, { services })
     const heroku = herokuPlatformRuntime(services)
     if (heroku) await v1.register(herokuAccountsRoutes, { services, vendor: heroku.vendor })
   }, { prefix: '/v1' })

@@ -32,6 +32,10 @@ const Env = Type.Object({
   MARKETGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 120000, default: 15000 }),
   MARKETGATE_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   MARKETGATE_PRODUCT_ID: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default' }),
+  MARKETGATE_HOOK_URL: Type.Optional(Type.String({ minLength: 1 })),
+  MARKETGATE_HOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  MARKETGATE_HOOK_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 25000, default: 20000 }),
+  MARKETGATE_HOOK_ON_UNDECIDED: Type.Union([Type.Literal('allow'), Type.Literal('refuse')], { default: 'allow' }),
 
   HEROKU_ADDON_ID: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]*$' })),
   HEROKU_ADDON_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
@@ -41,6 +45,7 @@ const Env = Type.Object({
   HEROKU_API_URL: Type.String({ pattern: '^https?://', default: 'https://api.heroku.com' }),
   HEROKU_ID_URL: Type.String({ pattern: '^https?://', default: 'https://id.heroku.com' }),
   HEROKU_CONFIG_VARS_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' })),
+  HEROKU_CONFIG_VARS: Type.String({ pattern: '^\\s*[A-Z][A-Z0-9_]*(\\s*,\\s*[A-Z][A-Z0-9_]*)*\\s*$', default: 'URL,API_KEY' }),
   HEROKU_PLANS: Type.Optional(Type.String()),
   HEROKU_REGIONS: Type.Optional(Type.String()),
   HEROKU_PROVISIONING: Type.Union([Type.Literal('sync'), Type.Literal('async')], { default: 'sync' }),
@@ -63,7 +68,7 @@ export const configVariables: readonly string[] = Object.keys(Env.properties)
 /** Variables whose values never appear in messages or logs. */
 export const secretVariables = new Set([
   'DATABASE_URL', 'MARKETGATE_ADMIN_TOKEN', 'MARKETGATE_SECRET_KEY', 'MARKETGATE_SECRET_KEY_PREVIOUS', 'HEROKU_ADDON_PASSWORD',
-  'HEROKU_SSO_SALT', 'HEROKU_OAUTH_CLIENT_SECRET', 'AWS_EVENTS_SECRET'
+  'HEROKU_SSO_SALT', 'HEROKU_OAUTH_CLIENT_SECRET', 'AWS_EVENTS_SECRET', 'MARKETGATE_HOOK_SECRET'
 ])
 
 export interface Config {
@@ -105,6 +110,16 @@ export interface Config {
   webhookConcurrency: number
   /** The one product the environment configures (CONTRACT §6): every account belongs to it. */
   productId: string
+  /** The vendor's hook (contract §7) for the environment's product; undefined: every request is allowed. */
+  hook: {
+    url: string
+    /** `whsec_…`: signs every ask, like a webhook endpoint's secret. */
+    secret: string
+    /** The deadline of one ask (1000–25000 ms); a caller may set a shorter one. */
+    timeoutMs: number
+    /** What marketplaces that cannot wait (Azure, Google plan changes) do when the hook does not decide. */
+    onUndecided: 'allow' | 'refuse'
+  } | undefined
   heroku: {
     addonId: string
     /** The manifest's display name (HEROKU_ADDON_NAME, default the id). */
@@ -115,6 +130,8 @@ export interface Config {
     apiUrl: string
     idUrl: string
     configVarsPrefix: string
+    /** HEROKU_CONFIG_VARS: the config var names (after the prefix) the add-on sets; default URL, API_KEY. */
+    configVars: string[]
     plans: string[] | undefined
     regions: string[] | undefined
     provisioning: 'sync' | 'async'
@@ -188,6 +205,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       apiUrl: e.HEROKU_API_URL.replace(/\/+$/, ''),
       idUrl: e.HEROKU_ID_URL.replace(/\/+$/, ''),
       configVarsPrefix: e.HEROKU_CONFIG_VARS_PREFIX ?? e.HEROKU_ADDON_ID.toUpperCase().replace(/-/g, '_'),
+      configVars: [...new Set(list(e.HEROKU_CONFIG_VARS))],
       plans: list(e.HEROKU_PLANS),
       regions: list(e.HEROKU_REGIONS),
       provisioning: e.HEROKU_PROVISIONING,
@@ -198,6 +216,17 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     if ((heroku.provisioning === 'async' || heroku.asyncPlans.length > 0) && heroku.oauthClientSecret === undefined) {
       throw new ConfigError('HEROKU_OAUTH_CLIENT_SECRET', 'required for asynchronous provisioning (HEROKU_PROVISIONING=async or HEROKU_ASYNC_PLANS)')
     }
+  }
+
+  let hook: Config['hook']
+  if (e.MARKETGATE_HOOK_URL !== undefined) {
+    if (!/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/.test(e.MARKETGATE_HOOK_URL)) throw new ConfigError('MARKETGATE_HOOK_URL', 'must be an http:// or https:// URL')
+    if (e.MARKETGATE_HOOK_SECRET === undefined) throw new ConfigError('MARKETGATE_HOOK_SECRET', 'required when MARKETGATE_HOOK_URL is set (whsec_ followed by base64, like a webhook secret)')
+    // Standard Webhooks secrets: whsec_ + base64 of 24 to 64 bytes (32 to 88 characters).
+    if (!/^whsec_[A-Za-z0-9+/]{30,86}={0,2}$/.test(e.MARKETGATE_HOOK_SECRET)) throw new ConfigError('MARKETGATE_HOOK_SECRET', 'must be whsec_ followed by base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))')
+    hook = { url: e.MARKETGATE_HOOK_URL, secret: e.MARKETGATE_HOOK_SECRET, timeoutMs: e.MARKETGATE_HOOK_TIMEOUT_MS, onUndecided: e.MARKETGATE_HOOK_ON_UNDECIDED }
+  } else if (e.MARKETGATE_HOOK_SECRET !== undefined) {
+    throw new ConfigError('MARKETGATE_HOOK_URL', 'required when MARKETGATE_HOOK_SECRET is set')
   }
 
   let aws: Config['aws']
@@ -246,6 +275,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     webhookTimeoutMs: e.MARKETGATE_WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: e.MARKETGATE_WEBHOOK_CONCURRENCY,
     productId: e.MARKETGATE_PRODUCT_ID,
+    hook,
     heroku,
     aws
   })

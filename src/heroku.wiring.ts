@@ -3,6 +3,7 @@ import { createHerokuHttp } from '../providers/heroku/heroku.http.js'
 import { herokuJobHandlers } from '../providers/heroku/heroku.jobs.js'
 import { createHerokuOAuth } from '../providers/heroku/heroku.oauth.js'
 import { createHerokuPlatform } from '../providers/heroku/heroku.platform.js'
+import type { HerokuHook } from '../providers/heroku/heroku.hook.js'
 import type { HerokuPluginOptions } from '../providers/heroku/heroku.plugin.js'
 import type { HerokuSettings } from '../providers/heroku/heroku.settings.js'
 import { createHerokuTokens } from '../providers/heroku/heroku.tokens.js'
@@ -19,7 +20,7 @@ export function herokuSettings (config: Readonly<Config>): HerokuSettings {
   return {
     productId: config.productId,
     addonId: h.addonId, addonName: h.addonName, password: h.password, ssoSalt: h.ssoSalt, configVarsPrefix: h.configVarsPrefix,
-    plans: h.plans, regions: h.regions, publicUrl: config.publicUrl, serviceUrl: config.serviceUrl,
+    configVars: h.configVars, plans: h.plans, regions: h.regions, publicUrl: config.publicUrl, serviceUrl: config.serviceUrl,
     provisioning: h.provisioning, asyncPlans: h.asyncPlans
   }
 }
@@ -35,8 +36,15 @@ export function herokuPluginOptions (services: Services): HerokuPluginOptions {
     toHttpError,
     // Grants are exchanged only with the add-on's OAuth client secret.
     jobs: services.config.heroku?.oauthClientSecret === undefined ? undefined : services.jobs,
-    accounts: services.accounts
+    accounts: services.accounts,
+    hook: herokuHook(services)
   }
+}
+
+/** The product's hook for the Heroku provider; undefined without one (everything is allowed). */
+export function herokuHook (services: Services): HerokuHook | undefined {
+  const { hook, grants } = services.hooks
+  return hook === undefined ? undefined : { hook, grants, productId: services.config.productId }
 }
 
 export interface HerokuPlatformRuntime {
@@ -63,7 +71,7 @@ export function herokuPlatformRuntime (services: Services): HerokuPlatformRuntim
   const platform = createHerokuPlatform({ http, apiUrl: h.apiUrl })
   const herokuTokens = createHerokuTokens({ tokens, oauth, lifecycle, accounts, clock, log })
   const handlers = h.oauthClientSecret === undefined ? {}
-    : herokuJobHandlers({ settings, lifecycle, accounts, credentials, tokens, jobs, oauth, platform, herokuTokens, clock, log })
+    : herokuJobHandlers({ settings, lifecycle, accounts, credentials, tokens, jobs, oauth, platform, herokuTokens, clock, log, hook: herokuHook(services) })
   const vendor = createHerokuVendorService({ settings, lifecycle, accounts, credentials, tokens, jobs, clock, graceMs: h.credentialGraceSeconds * 1000 })
   return { handlers, vendor }
 }

@@ -16,6 +16,8 @@ import { openDatabase, type DatabaseHandle } from './storage/database.js'
 import { migrateWithoutTimeouts } from './storage/migrate.js'
 import { verifySecretKey } from './storage/secret-key.check.js'
 import type { Database } from './storage/tables.js'
+import { createHooks, type Hooks } from './hooks/hook.wiring.js'
+import type { Deadline } from './hooks/hook.http.js'
 
 /** Everything the app and the workers share; built once per process (or per test). */
 export interface Services {
@@ -33,6 +35,8 @@ export interface Services {
   metrics: Registry
   /** The durable job queue (jobs table); its wake-ups reach this process's job worker. */
   jobs: LocalJobQueue
+  /** The vendor's hook (contract §7), its decisions and the config it handed out. */
+  hooks: Hooks
   close(): Promise<void>
 }
 
@@ -45,6 +49,8 @@ export interface ServiceOptions {
   database?: DatabaseHandle
   /** Apply pending migrations first (default true). */
   migrate?: boolean
+  /** Replaces the hook's deadline timer (tests). */
+  hookDeadline?: Deadline
 }
 
 export async function createServices (options: ServiceOptions): Promise<Services> {
@@ -68,6 +74,8 @@ export async function createServices (options: ServiceOptions): Promise<Services
     throw err
   }
   const accounts = createAccountStore({ db: database.db, clock, random })
+  const metrics = createMetricsRegistry()
+  const hooks = createHooks({ config, db: database.db, secrets, clock, random, logger, metrics, deadline: options.hookDeadline })
   return {
     config,
     logger,
@@ -79,9 +87,10 @@ export async function createServices (options: ServiceOptions): Promise<Services
     accounts,
     lifecycle: createLifecycle({ store: accounts }),
     login: createLoginService({ db: database.db, secrets, clock, random, publicUrl: config.publicUrl, loginUrl: config.loginUrl }),
-    metrics: createMetricsRegistry(),
+    metrics,
     jobs: createJobQueue({ db: database.db, clock, random, secrets }),
-    close: () => database.close()
+    hooks,
+    close: async () => { await hooks.close(); await database.close() }
   }
 }
 

@@ -1,6 +1,8 @@
 import type {
   AccountReader, ClaimedJob, Clock, CredentialStore, JobHandlers, JobOutcome, JobQueue, Lifecycle, OAuthTokenStore
 } from '../../core/index.js'
+import type { HerokuHook } from './heroku.hook.js'
+import { hookJobHandlers } from './heroku.hook-job.js'
 import type { HerokuOAuth } from './heroku.oauth.js'
 import type { HerokuPlatform } from './heroku.platform.js'
 import { configVarNames, type HerokuSettings } from './heroku.settings.js'
@@ -10,7 +12,8 @@ export const HerokuJob = {
   exchangeGrant: 'heroku.exchange_grant',
   fetchAppMetadata: 'heroku.fetch_app_metadata',
   updateConfig: 'heroku.update_config',
-  provisionDone: 'heroku.provision_done'
+  provisionDone: 'heroku.provision_done',
+  hookDecide: 'heroku.hook_decide'
 } as const
 
 /**
@@ -18,6 +21,11 @@ export const HerokuJob = {
  * 4–8 s … apart (capped at 1 min), six in all, so the last one is still inside the window.
  */
 export const exchangePolicy = { maxAttempts: 6, backoff: { baseMs: 2000, capMs: 60_000 } }
+/**
+ * Asking an undecided hook again: from 5 s up to 30 min apart, 30 attempts, about 12 hours in
+ * all — Heroku's own window for an asynchronous provision.
+ */
+export const hookPolicy = { maxAttempts: 30, backoff: { baseMs: 5000, capMs: 30 * 60_000 } }
 /** Platform API calls: 12 attempts from 5 s up to 30 min apart, about 2 hours in all, well inside Heroku's 12 h. */
 export const platformPolicy = { maxAttempts: 12, backoff: { baseMs: 5000, capMs: 30 * 60_000 } }
 
@@ -33,6 +41,8 @@ export interface HerokuJobDeps {
   herokuTokens: HerokuTokens
   clock: Clock
   log: HerokuLog
+  /** The vendor's hook: adds the retried decision of an undecided provision. */
+  hook?: HerokuHook
 }
 
 const lastTry = (job: ClaimedJob) => job.attempt >= job.maxAttempts
@@ -101,7 +111,7 @@ export function herokuJobHandlers (deps: HerokuJobDeps): JobHandlers {
     const config: Record<string, string> = { ...(job.secret?.config as Record<string, string> | undefined) }
     // The key is read now, not when the job was queued: after two quick rotations both pushes send the newest.
     const apiKey = await credentials.currentApiKey(account.id)
-    if (apiKey !== undefined) config[vars.apiKey] = apiKey
+    if (apiKey !== undefined && vars.hasApiKey) config[vars.apiKey] = apiKey
     const result = await platform.updateConfig(token.token, account.externalId, config)
     if (!result.ok) return stalledIf(completing, job, account.id, outcomeOf(result, 'PATCH /addons/config'))
     if (completing) {
@@ -136,6 +146,7 @@ export function herokuJobHandlers (deps: HerokuJobDeps): JobHandlers {
     [HerokuJob.exchangeGrant]: { run: exchangeGrant, backoff: exchangePolicy.backoff },
     [HerokuJob.fetchAppMetadata]: { run: fetchAppMetadata, backoff: platformPolicy.backoff },
     [HerokuJob.updateConfig]: { run: updateConfig, backoff: platformPolicy.backoff },
-    [HerokuJob.provisionDone]: { run: provisionDone, backoff: platformPolicy.backoff }
+    [HerokuJob.provisionDone]: { run: provisionDone, backoff: platformPolicy.backoff },
+    ...(deps.hook === undefined ? {} : hookJobHandlers({ hook: deps.hook, settings, lifecycle, accounts, jobs, log }))
   }
 }

@@ -31,7 +31,7 @@ export function buildAddonManifest (settings: HerokuSettings): AddonManifest {
     name: settings.addonName,
     api: {
       config_vars_prefix: settings.configVarsPrefix,
-      config_vars: [vars.url, vars.apiKey],
+      config_vars: vars.all,
       password: settings.password,
       ...(settings.ssoSalt !== undefined ? { sso_salt: settings.ssoSalt } : {}),
       regions: manifestRegions(settings.regions),

@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { AccountReader, Clock, CredentialStore, JobQueue, Lifecycle, LoginHandoff } from '../../core/index.js'
 import { installHtmlErrors, installJsonErrors, type ErrorMapper } from './heroku.errors.js'
+import type { HerokuHook } from './heroku.hook.js'
 import { herokuResourceRoutes } from './heroku.routes.js'
 import { createHerokuService } from './heroku.service.js'
 import type { HerokuSettings } from './heroku.settings.js'
@@ -20,6 +21,8 @@ export interface HerokuPluginOptions {
   /** Queue for the grant exchange and Platform API calls (absent: grants are not exchanged). */
   jobs?: JobQueue
   accounts?: Pick<AccountReader, 'findAccount'>
+  /** The vendor's hook (contract §7), when the product has one. */
+  hook?: HerokuHook
 }
 
 /**
@@ -31,7 +34,7 @@ export interface HerokuPluginOptions {
 export async function herokuPlugin (app: FastifyInstance, opts: HerokuPluginOptions): Promise<void> {
   const service = createHerokuService({
     settings: opts.settings, lifecycle: opts.lifecycle, credentials: opts.credentials, login: opts.login, clock: opts.clock,
-    jobs: opts.jobs, accounts: opts.accounts
+    jobs: opts.jobs, accounts: opts.accounts, hook: opts.hook
   })
   // Strict types (the app's ajv coerces; Heroku's `plan: 123` must be a 400, not "123").
   app.setValidatorCompiler(TypeBoxValidatorCompiler)

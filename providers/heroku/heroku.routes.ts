@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { requireHerokuBasicAuth } from './heroku.auth.js'
-import { AsyncProvisionReply, Message, PlanChangeBody, ProvisionBody, ProvisionReply, ResourceParams } from './heroku.schemas.js'
+import { AsyncProvisionReply, Message, PlanChangeBody, PlanChangeReply, ProvisionBody, ProvisionReply, ResourceParams } from './heroku.schemas.js'
 import type { HerokuService } from './heroku.service.js'
 import type { HerokuSettings } from './heroku.settings.js'
 
 const tags = ['heroku']
 const security = [{ herokuBasic: [] }]
-const errors = { 400: Message, 401: Message, 404: Message, 410: Message, 413: Message, 415: Message, 422: Message }
+const errors = { 400: Message, 401: Message, 404: Message, 410: Message, 413: Message, 415: Message, 422: Message, 503: Message }
 
 /**
  * The Partner API: provision, plan change, deprovision under `/resources` of the plugin's
@@ -28,7 +28,7 @@ export async function herokuResourceRoutes (scope: FastifyInstance, opts: { serv
 
   app.put('/resources/:id', {
     onRequest,
-    schema: { tags, security, summary: 'Heroku changes the plan of a resource', params: ResourceParams, body: PlanChangeBody, response: { 200: Message, ...errors } }
+    schema: { tags, security, summary: 'Heroku changes the plan of a resource', params: ResourceParams, body: PlanChangeBody, response: { 200: PlanChangeReply, ...errors } }
   }, async (request) => service.changePlan(request.params.id, request.body))
 
   app.delete('/resources/:id', {

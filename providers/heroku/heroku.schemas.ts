@@ -34,8 +34,13 @@ export const Message = Type.Object({ message: Type.String() })
 export const ProvisionReply = Type.Object({
   id: Type.String(),
   config: Type.Record(Type.String(), Type.String()),
+  /** A logging add-on's drain, from the vendor's hook. */
+  log_drain_url: Type.Optional(Type.String()),
   message: Type.String()
 })
+
+/** A plan change's answer: the vendor's new config vars, when its hook gave any (Heroku applies them). */
+export const PlanChangeReply = Type.Object({ message: Type.String(), config: Type.Optional(Type.Record(Type.String(), Type.String())) })
 export type ProvisionReply = Static<typeof ProvisionReply>
 
 /** The 202 of an asynchronous provision: no config until the vendor completes it. */

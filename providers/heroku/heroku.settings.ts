@@ -13,6 +13,8 @@ export interface HerokuSettings {
   /** Without a salt, single sign-on is off (no routes, nothing in the manifest). */
   ssoSalt: string | undefined
   configVarsPrefix: string
+  /** HEROKU_CONFIG_VARS: the config var names after the prefix (default URL, API_KEY). */
+  configVars?: string[]
   /** Allow-lists; undefined accepts any value. */
   plans: string[] | undefined
   regions: string[] | undefined
@@ -38,7 +40,14 @@ export const herokuPaths = {
   ssoLogin: '/heroku/sso/login'
 } as const
 
-/** The config vars provisioning returns, in manifest order. */
-export function configVarNames (settings: Pick<HerokuSettings, 'configVarsPrefix'>): { url: string, apiKey: string } {
-  return { url: `${settings.configVarsPrefix}_URL`, apiKey: `${settings.configVarsPrefix}_API_KEY` }
+export const defaultConfigVars = ['URL', 'API_KEY']
+
+/**
+ * The config var names: `url` and `apiKey` (the gateway's two), and `all` that the add-on
+ * sets (HEROKU_CONFIG_VARS with the prefix), in manifest order.
+ */
+export function configVarNames (settings: Pick<HerokuSettings, 'configVarsPrefix' | 'configVars'>): { url: string, apiKey: string, all: string[], hasApiKey: boolean } {
+  const p = settings.configVarsPrefix
+  const names = settings.configVars ?? defaultConfigVars
+  return { url: `${p}_URL`, apiKey: `${p}_API_KEY`, all: names.map((n) => `${p}_${n}`), hasApiKey: names.includes('API_KEY') }
 }
