@@ -221,4 +221,3 @@ function stopOnSignal (stop: () => Promise<void>, logger: ReturnType<typeof crea
   })
 }
 
-export { DataDirInUseError }

@@ -89,7 +89,7 @@ export interface Config {
   secretKey: string | undefined
   /** The key before a rotation: still opens secrets sealed under it until `rotate-secret-key` re-seals them. */
   secretKeyPrevious: string | undefined
-  /** Fastify's trustProxy: false (default), true, a hop count, or a list of proxy addresses/CIDRs. */
+  /** Fastify's trustProxy: false (default), a hop count (`on` is 1), or a list of proxy addresses/CIDRs. */
   trustProxy: boolean | number | string[]
   /** Whole-request deadline (headers and body): a slow sender is cut with 408. */
   requestTimeoutMs: number
@@ -281,10 +281,12 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
   })
 }
 
-/** off/false (default), on/true, a hop count, or comma-separated proxy addresses or CIDRs. */
+/** off/false (default), on/true (one proxy), a hop count, or comma-separated proxy addresses or CIDRs. */
 function trustProxyOf (v: string | undefined): boolean | number | string[] {
   if (v === undefined || v === 'off' || v === 'false') return false
-  if (v === 'on' || v === 'true') return true
+  // `on` means one proxy in front (a hop count of 1), not "believe every X-Forwarded-For
+  // entry": that would take the left-most entry, which the client writes itself.
+  if (v === 'on' || v === 'true') return 1
   if (/^[0-9]+$/.test(v)) return Number(v)
   return list(v) ?? []
 }

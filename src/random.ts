@@ -35,3 +35,13 @@ export function createRandom (clock: Clock = systemClock): Random {
     bytes: (n) => new Uint8Array(randomBytes(n))
   }
 }
+
+/**
+ * The smallest UUIDv7 of the millisecond `at`: ids are UUIDv7s made from the clock when their
+ * row is written, so every row made since `at` has an id at or above it, and a primary key
+ * walks a period of time without an index on it (recover, retention).
+ */
+export function uuidv7Floor (at: Date): string {
+  const hex = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12)
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`
+}

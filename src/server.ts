@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { operationsRoutes } from './http/operations.routes.js'
+import { describeDatabaseUrl } from './storage/connect.retry.js'
 import { ProbeQuietLogController } from './http/probe-logging.js'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
@@ -25,8 +26,9 @@ export interface RunningGateway {
 export async function startGateway (config: Readonly<Config>, logger: Logger): Promise<RunningGateway> {
   const services = await createServices({ config, logger })
   const app = await buildApp(services)
+  // Listen before starting the workers: a port in use fails the start before any work is claimed.
+  await listenOrClose(app, services, { port: config.port, host: config.host })
   const workers = await startWorkers(services)
-  await app.listen({ port: config.port, host: config.host })
   logger.info(startupSummary(services, 'gateway'), `marketgate listening on ${config.host}:${config.port}, public URL ${config.publicUrl}`)
   let stopping: Promise<void> | undefined
   const stop = () => {
@@ -60,10 +62,10 @@ export async function startWorkers (services: Services): Promise<{ stop(): Promi
  */
 export async function startWorkerProcess (config: Readonly<Config>, logger: Logger): Promise<{ services: Services, app: FastifyInstance, stop(): Promise<void> }> {
   const services = await createServices({ config: { ...config, workers: true }, logger })
-  const workers = await startWorkers(services)
   const app = Fastify({ loggerInstance: logger.child({ component: 'worker-http' }) as FastifyBaseLogger, logController: new ProbeQuietLogController() })
   await app.register(operationsRoutes, { db: services.db, metrics: services.metrics })
-  await app.listen({ port: config.workerPort, host: config.host })
+  await listenOrClose(app, services, { port: config.workerPort, host: config.host })
+  const workers = await startWorkers(services)
   logger.info(startupSummary(services, 'worker'), `marketgate worker running; health and metrics on ${config.host}:${config.workerPort}`)
   let stopping: Promise<void> | undefined
   const stop = () => {
@@ -77,6 +79,25 @@ export async function startWorkerProcess (config: Readonly<Config>, logger: Logg
   return { services, app, stop }
 }
 
+/** Listens, or closes what was opened and throws (a port in use: PortInUseError, exit 75). */
+async function listenOrClose (app: FastifyInstance, services: Services, at: { port: number, host: string }): Promise<void> {
+  try {
+    await app.listen(at)
+  } catch (err) {
+    await app.close().catch(() => {})
+    await services.close().catch(() => {})
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(`port ${at.port} on ${at.host} is in use by another process`, { cause: err })
+    throw err
+  }
+}
+
+export class PortInUseError extends Error {
+  constructor (message: string, options: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'PortInUseError'
+  }
+}
+
 /**
  * What an operator wants to see once at start: where the data lives (never a password),
  * which marketplaces are on, whether /v1 is open, and the public URL.
@@ -86,21 +107,11 @@ export function startupSummary (services: Services, role: 'gateway' | 'worker'):
   return {
     role,
     engine: database.engine,
-    data: database.engine === 'postgres' ? databaseLocation(config.database.url ?? '') : config.database.url ?? config.database.dataDir,
+    data: database.engine === 'postgres' ? describeDatabaseUrl(config.database.url ?? '') : config.database.url ?? config.database.dataDir,
     marketplaces: [config.heroku ? 'heroku' : undefined, config.aws ? 'aws' : undefined].filter((m) => m !== undefined),
     v1: config.adminToken === undefined ? 'closed (set MARKETGATE_ADMIN_TOKEN)' : 'open',
     workers: role === 'worker' || config.workers ? 'on' : 'off',
     publicUrl: config.publicUrl,
     node: process.version
-  }
-}
-
-/** host:port/database of a postgres:// URL: the user and password stay out of the log. */
-export function databaseLocation (url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`
-  } catch {
-    return 'postgres'
   }
 }

@@ -57,7 +57,6 @@ export interface SsoIdentity {
   userId: string | null
   email: string | null
   /** True only under a valid user-scoped token, the one token that signs the user id and email. */
-  verified: boolean
 }
 
 export type SignInVerdict = { ok: true, identity: SsoIdentity, linkId: string } | { ok: false, reason: string }
@@ -82,8 +81,8 @@ export function verifySignIn (claim: SsoClaim, salt: string, now: Date): SignInV
   const verdict = verifySsoClaim(claim, salt, now)
   if (!verdict.ok) return verdict
   const identity: SsoIdentity = claim.userScopedToken !== undefined
-    ? { userId: nonEmpty(claim.userId), email: nonEmpty(claim.email), verified: true }
-    : { userId: null, email: null, verified: false }
+    ? { userId: nonEmpty(claim.userId), email: nonEmpty(claim.email) }
+    : { userId: null, email: null }
   return { ok: true, identity, linkId: ssoLinkId(claim) }
 }
 

@@ -98,7 +98,7 @@ function deliveryToJson (d: Delivery) {
  */
 export const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const endpoints = createEndpointStore(services)
-  const deliveries = createDeliveryStore(services)
+  const deliveries = createDeliveryStore({ ...services, retentionDays: services.config.retention.days })
   deliveryMetrics(services.metrics, () => deliveries.oldestDueAgeSeconds())
   const tags = ['webhooks']
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Logger } from 'pino'
 import type { Clock, LeaseStore } from '../../core/index.js'
+import { uuidv7Floor } from '../random.js'
 import type { Database } from '../storage/tables.js'
 
 const dayMs = 86_400_000
@@ -40,10 +41,10 @@ export function createRetentionJob (deps: {
   const maxBatches = deps.maxBatches ?? 100
 
   // Rows are found through indexes that already exist: ids are UUIDv7, so "created before the
-  // cutoff" is a primary-key range (`id < idFloor(cutoff)`), and the oldest rows come first.
+  // cutoff" is a primary-key range (`id < uuidv7Floor(cutoff)`), and the oldest rows come first.
   const kinds = (now: Date): Array<[string, (limit: number) => RawBuilder<unknown>]> => {
     const cutoff = new Date(now.getTime() - policy.days * dayMs)
-    const floor = idFloor(cutoff)
+    const floor = uuidv7Floor(cutoff)
     const list: Array<[string, (limit: number) => RawBuilder<unknown>]> = [
       // Attempts go with their delivery (on delete cascade).
       ['webhook_deliveries', (limit) => sql`delete from webhook_deliveries where id in (
@@ -63,7 +64,7 @@ export function createRetentionJob (deps: {
     if (policy.eventDays !== undefined) {
       const eventCutoff = new Date(now.getTime() - policy.eventDays * dayMs)
       list.push(['account_events', (limit) => sql`delete from account_events where id in (
-        select e.id from account_events e where e.id < ${idFloor(eventCutoff)}::uuid and e.occurred_at < ${eventCutoff}
+        select e.id from account_events e where e.id < ${uuidv7Floor(eventCutoff)}::uuid and e.occurred_at < ${eventCutoff}
         and not exists (select 1 from webhook_deliveries d where d.event_id = e.id) order by e.id limit ${limit})`])
     }
     return list
@@ -93,8 +94,3 @@ export function createRetentionJob (deps: {
   }
 }
 
-/** The smallest UUIDv7 of a millisecond: every id made before `at` sorts below it. */
-export function idFloor (at: Date): string {
-  const h = at.getTime().toString(16).padStart(12, '0')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7000-8000-000000000000`
-}

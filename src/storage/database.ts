@@ -212,4 +212,3 @@ export async function ping (db: Kysely<Database>, timeoutMs = 2000): Promise<boo
   }
 }
 
-export { DatabaseUnreachableError } from './connect.retry.js'

@@ -7,6 +7,11 @@ import type { ClaimedDelivery } from './delivery.claim.js'
 type Claim = Pick<ClaimedDelivery, 'id' | 'endpointId' | 'attempt'>
 
 export interface AttemptRecord {
+  /**
+   * Chosen once, when the attempt ends: a write retried after a lost acknowledgement (its
+   * commit went through) then inserts nothing twice (`on conflict (id) do nothing`).
+   */
+  id?: string
   at: Date
   durationMs: number
   statusCode: number | null
@@ -35,7 +40,7 @@ export async function recordSuccesses (
   if (done.length === 0) return new Set()
   const now = deps.clock.now()
   const rows = JSON.stringify(done.map(({ claimed, attempt }) => ({
-    attempt_id: deps.random.uuid(),
+    attempt_id: attempt.id ?? deps.random.uuid(),
     delivery_id: claimed.id,
     attempt: claimed.attempt,
     attempted_at: attempt.at.toISOString(),
@@ -52,6 +57,7 @@ export async function recordSuccesses (
       insert into webhook_delivery_attempts (id, delivery_id, attempt, worker, attempted_at, duration_ms, status_code, response_excerpt, error, outcome)
       select i.attempt_id, i.delivery_id, i.attempt, ${owner}, i.attempted_at, i.duration_ms, i.status_code, i.excerpt, null, 'succeeded'
       from input i join webhook_deliveries w on w.id = i.delivery_id
+      on conflict (id) do nothing
       returning 1
     ), done as (
       update webhook_deliveries d
@@ -89,7 +95,7 @@ export async function recordAttempt (
     // NO KEY UPDATE leaves the fan-out's foreign-key checks free.
     await trx.selectFrom('webhook_endpoints').select('id').where('id', '=', claimed.endpointId).forNoKeyUpdate().executeTakeFirst()
     await trx.insertInto('webhook_delivery_attempts').values({
-      id: deps.random.uuid(),
+      id: attempt.id ?? deps.random.uuid(),
       delivery_id: claimed.id,
       attempt: claimed.attempt,
       worker: owner,
@@ -99,7 +105,7 @@ export async function recordAttempt (
       response_excerpt: attempt.excerpt,
       error: attempt.error,
       outcome: decision.action === 'succeeded' ? 'succeeded' : 'failed'
-    }).execute()
+    }).onConflict((oc) => oc.column('id').doNothing()).execute()
 
     // Fenced by the lease: only the attempt this worker holds. A delivery that a disabling
     // ended while this attempt was in flight (dead, lease kept) stays ended: its failure has

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { EventType } from '../../core/index.js'
+import { uuidv7Floor } from '../random.js'
 import { outboxChannel } from '../storage/event-log.js'
 import type { Database } from '../storage/tables.js'
 
@@ -17,15 +18,6 @@ export interface RecoverResult {
 /** Rows per statement: each batch is one short statement, so a recover of a long outage never holds locks for long. */
 export const recoverBatchSize = 500
 
-/**
- * The smallest UUIDv7 of the millisecond `at`: event ids are UUIDv7s made from the clock when
- * the event is written, so every event since `at` has an id at or above it, and the primary
- * key walks the period without an index on the time.
- */
-export function uuidv7Floor (at: Date): string {
-  const hex = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12)
-  return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`
-}
 
 /**
  * Makes an endpoint whole for the period [since, now]: revives its failed and dead deliveries
@@ -37,8 +29,10 @@ export function uuidv7Floor (at: Date): string {
  * twice, create each delivery once. Idempotent: a second recover finds nothing to do.
  */
 export async function recoverDeliveries (
-  db: Kysely<Database>, endpointId: string, since: Date, now: Date, batchSize = recoverBatchSize
+  db: Kysely<Database>, endpointId: string, since: Date, now: Date, options: { batchSize?: number, createSince?: Date } = {}
 ): Promise<RecoverResult> {
+  const batchSize = options.batchSize ?? recoverBatchSize
+  const createSince = options.createSince ?? since
   let revived = 0
   for (;;) {
     const { rows } = await sql<{ id: string }>`
@@ -57,14 +51,14 @@ export async function recoverDeliveries (
   }
 
   let created = 0
-  let after = uuidv7Floor(since)
+  let after = uuidv7Floor(createSince)
   for (;;) {
     const { rows } = await sql<{ last: string | null, scanned: number | string, created: number | string }>`
       with ep as (
         select id, events, products, created_at from webhook_endpoints where id = ${endpointId} and enabled
       ), batch as (
         select ev.id from account_events ev, ep
-        where ev.id > ${after}::uuid and ev.occurred_at >= ${since} and ev.occurred_at >= ep.created_at and ev.occurred_at <= ${now}
+        where ev.id > ${after}::uuid and ev.occurred_at >= ${createSince} and ev.occurred_at >= ep.created_at and ev.occurred_at <= ${now}
           -- A test event belongs to the one endpoint it was queued for.
           and ev.type <> ${EventType.webhookTest}
           and (ep.events is null or ev.type = any(ep.events))

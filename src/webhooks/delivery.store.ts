@@ -35,7 +35,7 @@ export interface Delivery {
 }
 
 /** Reads and requeues of the webhook outbox, for the worker and the /v1 API. */
-export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock, random: Random }) {
+export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock, random: Random, retentionDays?: number }) {
   const { db, clock, random } = deps
 
   async function insertDelivery (db: Kysely<Database>, endpointId: string, eventId: string, now: Date): Promise<string> {
@@ -85,7 +85,12 @@ export function createDeliveryStore (deps: { db: Kysely<Database>, clock: Clock,
      */
     async recover (endpointId: string, since: Date): Promise<RecoverResult> {
       await requireEnabled(endpointId)
-      return recoverDeliveries(db, endpointId, since, clock.now())
+      const now = clock.now()
+      // Delivered deliveries older than the retention are pruned: an event of that age without a
+      // delivery may well have been delivered, so the creating pass does not reach back so far.
+      const createSince = deps.retentionDays === undefined ? since
+        : new Date(Math.max(since.getTime(), now.getTime() - deps.retentionDays * 86_400_000))
+      return recoverDeliveries(db, endpointId, since, now, { createSince })
     },
 
     /** An endpoint's deliveries, oldest first, each with its attempts. */

@@ -84,7 +84,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps, options: Deliver
     const headers = signatureHeaders(source.id, at, body, signingSecrets(opener, ctx.endpoint, at))
     const sent = await sender.send({ url: ctx.endpoint.url, headers, body })
     const decision = decide({ result: sent.result, attempt: claimed.attempt, now: clock.now(), random: fraction() })
-    return { claimed, decision, attempt: { at, durationMs: sent.durationMs, statusCode: sent.statusCode, excerpt: sent.excerpt, error: sent.error } }
+    return { claimed, decision, attempt: { id: random.uuid(), at, durationMs: sent.durationMs, statusCode: sent.statusCode, excerpt: sent.excerpt, error: sent.error } }
   }
 
   function report (claimed: ClaimedDelivery, attempt: AttemptRecord, decision: Decision, outcome: string): void {

@@ -65,7 +65,7 @@ t.test('derived values: Heroku prefix, public URL, AWS topics and dimension map'
 t.test('MARKETGATE_TRUST_PROXY: off by default, on, a hop count or a list of proxies', async (t) => {
   t.equal(loadConfig({}).trustProxy, false)
   t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: 'off' }).trustProxy, false)
-  t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: 'on' }).trustProxy, true)
+  t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: 'on' }).trustProxy, 1, 'on is one proxy, never every X-Forwarded-For entry')
   t.equal(loadConfig({ MARKETGATE_TRUST_PROXY: '2' }).trustProxy, 2)
   t.same(loadConfig({ MARKETGATE_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy, ['10.0.0.1', '192.168.0.0/16'])
   t.throws(() => loadConfig({ MARKETGATE_TRUST_PROXY: 'everyone' }), /MARKETGATE_TRUST_PROXY/)

@@ -96,3 +96,14 @@ t.test('marketgate worker serves /healthz, /readyz and /metrics on its own port'
   t.notMatch(worker.output().stdout, /\/readyz|\/metrics|\/healthz/, 'probes and scrapes are not logged at info')
   t.equal(await worker.stop(), 0)
 })
+
+t.test('a port in use stops the start with one line and exit 75, before any work is claimed', async (t) => {
+  const { createServer } = await import('node:net')
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => taken.close(resolve)))
+  const port = (taken.address() as { port: number }).port
+  const result = await runBin(['start', '--port', String(port), '--host', '127.0.0.1'], { DATABASE_URL: 'pglite://memory' })
+  t.equal(result.code, 75)
+  t.match(result.stderr, new RegExp(`^marketgate: port ${port} on 127\\.0\\.0\\.1 is in use by another process\\n$`))
+})

@@ -44,7 +44,7 @@ t.test('a body sent one byte at a time is cut with 408 within the request timeou
   const slow = await trickle(port, head, body, 200, 6000)
   t.notOk(slow.timedOut, `closed after ${slow.closedAfterMs} ms`)
   t.match(slow.answer, /^HTTP\/1\.1 408/, 'answered 408 Request Timeout')
-  t.ok(slow.closedAfterMs < 2500, 'within the timeout plus one check interval (and some slack)')
+  t.ok(slow.closedAfterMs < 5000, 'cut within seconds, not held open (the timeout is 1 s; the bound leaves room for a loaded CI machine)')
   t.equal((await app.inject({ url: '/v1/webhook-endpoints', headers: { authorization: `Bearer ${adminToken}` } })).json().data.length, 0, 'nothing created')
 
   const headers = await trickle(port, 'GET /healthz HTTP/1.1\r\n', 'Host: gateway.test\r\nX-Slow: ' + 'y'.repeat(50), 200, 6000)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { harness } from '../webhooks/harness.js'
 import { createRetentionFromServices } from '../../../src/retention/retention.wiring.js'
-import { idFloor } from '../../../src/retention/retention.job.js'
+import { uuidv7Floor } from '../../../src/random.js'
 import { createLeaseStore } from '../../../src/storage/lease.store.js'
 
 const day = 86_400_000
@@ -69,11 +69,11 @@ t.test('finished jobs go, pending ones stay; one instance prunes at a time', asy
   t.same((await services.db.selectFrom('jobs').select('status').orderBy('status').execute()).map((r) => r.status), ['dead', 'pending'])
 })
 
-t.test('idFloor sorts below every UUIDv7 made from that millisecond on', async (t) => {
+t.test('uuidv7Floor sorts below every UUIDv7 made from that millisecond on', async (t) => {
   const h = await harness(t)
   const at = h.clock.now()
   const id = h.services.random.uuid()
-  const { rows } = await sql<{ below: boolean, above: boolean }>`select ${idFloor(at)}::uuid <= ${id}::uuid as below,
-    ${idFloor(new Date(at.getTime() + 1))}::uuid > ${id}::uuid as above`.execute(h.services.db)
+  const { rows } = await sql<{ below: boolean, above: boolean }>`select ${uuidv7Floor(at)}::uuid <= ${id}::uuid as below,
+    ${uuidv7Floor(new Date(at.getTime() + 1))}::uuid > ${id}::uuid as above`.execute(h.services.db)
   t.same(rows[0], { below: true, above: true })
 })

@@ -4,7 +4,8 @@ import { createTestDatabase, onPostgres } from '../../helpers/database.js'
 import { openDatabase } from '../../../src/storage/database.js'
 import { migrateWithoutTimeouts } from '../../../src/storage/migrate.js'
 
-// Kysely's Postgres migration lock (an advisory transaction lock with this id).
+// Kysely's Postgres migration lock: a session advisory lock with this id (a transaction lock
+// taken on the same id in another session blocks it just the same).
 const kyselyLockId = '3853314791062309107'
 
 t.test('migrations wait for another instance\'s migration lock longer than the statement timeout', { skip: onPostgres ? false : 'the embedded engine has no statement timeout and one connection' }, async (t) => {

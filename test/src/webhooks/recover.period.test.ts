@@ -1,5 +1,6 @@
 import t from 'tap'
-import { recoverDeliveries, uuidv7Floor } from '../../../src/webhooks/delivery.recover.js'
+import { recoverDeliveries } from '../../../src/webhooks/delivery.recover.js'
+import { uuidv7Floor } from '../../../src/random.js'
 import { harness } from './harness.js'
 
 t.test('recover delivers every event of a disabled period, once, in bounded batches', async (t) => {
@@ -23,8 +24,8 @@ t.test('recover delivers every event of a disabled period, once, in bounded batc
 
   // Batches of 2 walk all five; two recovers at once create each delivery once.
   const [a, b] = await Promise.all([
-    recoverDeliveries(services.db, h.endpoint.id, since, clock.now(), 2),
-    recoverDeliveries(services.db, h.endpoint.id, since, clock.now(), 2)
+    recoverDeliveries(services.db, h.endpoint.id, since, clock.now(), { batchSize: 2 }),
+    recoverDeliveries(services.db, h.endpoint.id, since, clock.now(), { batchSize: 2 })
   ])
   t.equal(a!.created + b!.created, 5, 'five created between them')
   t.equal(a!.revived + b!.revived, 0)
@@ -62,4 +63,20 @@ t.test('recover of a disabled endpoint is refused: enable it first', async (t) =
 t.test('uuidv7Floor is the smallest id of its millisecond', async (t) => {
   t.equal(uuidv7Floor(new Date(0x0123456789ab)), '01234567-89ab-0000-0000-000000000000')
   t.equal(uuidv7Floor(new Date(0)), '00000000-0000-0000-0000-000000000000')
+})
+
+t.test('recover does not reach back past the retention: an old event without a delivery was likely delivered and pruned', async (t) => {
+  const h = await harness(t)
+  const { app, auth, clock, services } = h
+  const day = 86_400_000
+  await h.provision('old')
+  await h.worker.runOnce()
+  await services.db.deleteFrom('webhook_deliveries').execute() // what retention does after 30 days
+  clock.advance(40 * day)
+  const recent = await h.provision('recent')
+  await services.db.deleteFrom('webhook_deliveries').where('event_id', '=', recent).execute() // missed while disabled, say
+  const r = await app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${h.endpoint.id}/recover`, headers: auth, payload: { since: new Date(clock.now().getTime() - 60 * day).toISOString() } })
+  t.match(r.json(), { created: 1 }, 'only the event within MARKETGATE_RETENTION_DAYS (30)')
+  const rows = await services.db.selectFrom('webhook_deliveries').select('event_id').execute()
+  t.same(rows.map((d) => d.event_id), [recent])
 })
