@@ -5,7 +5,7 @@ import { loadConfig, ConfigError, type Config } from './config.js'
 import { createLogger } from './logger.js'
 import { startGateway, startWorkerProcess } from './server.js'
 import { herokuManifestText } from './manifest.js'
-import { DataDirInUseError, openDatabase } from './storage/database.js'
+import { openDatabase } from './storage/database.js'
 import { migrateWithoutTimeouts } from './storage/migrate.js'
 import { startupFailure } from './startup.errors.js'
 
